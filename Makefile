@@ -1,0 +1,35 @@
+# Tako: build, test and install.
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+SWIFT ?= swift
+PRODUCTS := tako tako-server tako-dev-server
+
+.PHONY: all build release test test-deps install uninstall clean
+
+all: build
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+test-deps:
+	./scripts/install-test-deps.sh
+
+# The CLI tests run the built binaries, so build everything (tests included) first.
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+install: release
+	install -d "$(DESTDIR)$(BINDIR)"
+	for product in $(PRODUCTS); do \
+		install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/$$product" "$(DESTDIR)$(BINDIR)/$$product"; \
+	done
+
+uninstall:
+	for product in $(PRODUCTS); do rm -f "$(DESTDIR)$(BINDIR)/$$product"; done
+
+clean:
+	rm -rf .build

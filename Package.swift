@@ -1,0 +1,55 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Upcoming features every target opts into: explicit `any` for existentials and imports
+// that are visible only where they are written.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tako",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tako", targets: ["tako"]),
+        .executable(name: "tako-server", targets: ["tako-server"]),
+        .executable(name: "tako-dev-server", targets: ["tako-dev-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // Pure Swift shared by all three programs: config, routes, secrets, versions, protocol.
+        .target(
+            name: "TakoCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The developer's CLI. Needs Core only; it never links the proxy.
+        .target(
+            name: "TakoCLI",
+            dependencies: [
+                "TakoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "tako", dependencies: ["TakoCLI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "tako-server",
+            dependencies: ["TakoCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tako-dev-server",
+            dependencies: ["TakoCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
+        // Runs the built binaries as a user would; they must be built first (`make test` does).
+        .testTarget(name: "TakoCLITests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

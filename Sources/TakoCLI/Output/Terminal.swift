@@ -1,0 +1,102 @@
+import Foundation
+import TakoCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The CLI's view of its terminal: where data goes (stdout), where people read (stderr),
+/// whether colour is allowed, and how to ask questions.
+///
+/// Colour appears only when stderr is a terminal and `NO_COLOR` is unset; prompts appear only
+/// when stdin is a terminal, so scripts and tests never hang on a question.
+struct Terminal: Sendable {
+    let stdinIsTerminal: Bool
+    let stdoutIsTerminal: Bool
+    let stderrIsTerminal: Bool
+    let colour: Bool
+    let verbose: Bool
+
+    init(environment: [String: String], verbose: Bool = false) {
+        stdinIsTerminal = isatty(STDIN_FILENO) == 1
+        stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+        stderrIsTerminal = isatty(STDERR_FILENO) == 1
+        colour = stderrIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        self.verbose = verbose
+    }
+
+    var isInteractive: Bool { stdinIsTerminal && stderrIsTerminal }
+
+    // MARK: Output
+
+    /// Data: what a script would capture.
+    func data(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Human text: progress, confirmations, explanations.
+    func say(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    func success(_ text: String) { say(paint("✓", .green) + " " + text) }
+
+    func warning(_ text: String, hint: String? = nil) {
+        say(paint("warning:", .yellow) + " " + text)
+        if let hint { say(paint("hint:", .dim) + " " + hint) }
+    }
+
+    func error(_ text: String, hint: String? = nil) {
+        say(paint("error:", .red) + " " + text)
+        if let hint { say(paint("hint:", .dim) + " " + hint) }
+    }
+
+    func debug(_ text: String) {
+        if verbose { say(paint("debug:", .dim) + " " + text) }
+    }
+
+    enum Style: String {
+        case red = "31"
+        case green = "32"
+        case yellow = "33"
+        case bold = "1"
+        case dim = "2"
+    }
+
+    func paint(_ text: String, _ style: Style) -> String {
+        colour ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    // MARK: Input
+
+    /// Asks a yes/no question on a terminal; `defaultAnswer` when the user just presses Enter.
+    func confirm(_ question: String, defaultAnswer: Bool = false) -> Bool {
+        FileHandle.standardError.write(Data("\(question) \(defaultAnswer ? "[Y/n]" : "[y/N]") ".utf8))
+        guard let line = readLine(strippingNewline: true) else { return false }
+        let answer = line.trimmingCharacters(in: .whitespaces).lowercased()
+        if answer.isEmpty { return defaultAnswer }
+        return answer == "y" || answer == "yes"
+    }
+
+    /// Reads a secret: with echo off on a terminal, else one line from stdin. Returns nil at
+    /// end of input.
+    func readSecret(prompt: String) -> String? {
+        guard stdinIsTerminal else { return readLine(strippingNewline: true) }
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        let hasTermios = tcgetattr(STDIN_FILENO, &saved) == 0
+        if hasTermios {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        let line = readLine(strippingNewline: true)
+        if hasTermios { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+        FileHandle.standardError.write(Data("\n".utf8))
+        return line
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, only when something is missing.
+# Runs apt-get directly as root, through sudo otherwise.
+set -euo pipefail
+
+# command-or-file : Debian package
+requirements=(
+  "git:git"
+  "python3:python3"
+)
+
+missing=()
+for requirement in "${requirements[@]}"; do
+  probe=${requirement%%:*}
+  package=${requirement##*:}
+  if [[ $probe == /* ]]; then
+    [[ -e $probe ]] || missing+=("$package")
+  else
+    command -v "$probe" >/dev/null 2>&1 || missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "Installing test dependencies: ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+else
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
