@@ -4,6 +4,9 @@ import TakoCore
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
+    /// Set by `tako -v <command>` and honoured by every command, so scripts can set it too.
+    static let verboseVariable = "TAKO_VERBOSE"
+
     @Flag(name: [.short, .long], help: "Print more detail about what Tako does.")
     var verbose = false
 }
@@ -19,7 +22,8 @@ struct CommandContext {
     init(_ options: GlobalOptions) {
         environment = ProcessInfo.processInfo.environment
         home = TakoHome(environment: environment)
-        terminal = Terminal(environment: environment, verbose: options.verbose)
+        terminal = Terminal(
+            environment: environment, verbose: options.verbose || environment[GlobalOptions.verboseVariable] == "1")
         currentDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     }
 
@@ -31,6 +35,7 @@ struct CommandContext {
 
     /// Makes sure `~/.tako` exists (recreated when the user deleted it).
     func ensureHome() throws {
+        terminal.debug("Tako home: \(home.root.path)")
         do {
             try home.ensureExists()
         } catch {
@@ -40,7 +45,9 @@ struct CommandContext {
 
     /// Loads the project and prints its warnings.
     func loadProject(_ directory: URL) throws(ConfigProblems) -> TakoProject {
+        terminal.debug("reading \(directory.appendingPathComponent(TakoConfig.fileName).path)")
         let project = try TakoProject.load(directory: directory)
+        terminal.debug("app name '\(project.appName)' from \(project.appNameSource)")
         for warning in project.warnings {
             terminal.warning(warning.message, hint: warning.hint)
         }

@@ -26,6 +26,12 @@ public struct TakoCommand: AsyncParsableCommand {
     /// nothing here lets a Swift error description or a stack trace reach the user.
     public static func run(arguments: [String]) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
+        // `-v` before the command (`tako -v servers ls`) applies to whichever command runs.
+        var arguments = arguments
+        while let first = arguments.first, first == "-v" || first == "--verbose" {
+            arguments.removeFirst()
+            setenv(GlobalOptions.verboseVariable, "1", 1)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -92,6 +92,10 @@ struct SecretsCommandTests {
         #expect(set.stderr.contains("production") && set.stderr.contains("TOKEN"), "\(set.output)")
         #expect(!set.stderr.contains("Error Domain") && !set.stderr.contains("CryptoKit"), "\(set.output)")
         #expect(try sandbox.read(".tako/secrets") == before)
+
+        let validate = try sandbox.tako.run(["validate"])
+        #expect(validate.status != 0)
+        #expect(validate.stderr.contains("production") && validate.stderr.contains("TOKEN"), "\(validate.output)")
     }
 
     @Test func tamperedValueIsAClearError() throws {

@@ -30,8 +30,11 @@ import Testing
         ("example.com/a%20b", "example.com/a%20b", .exact("example.com"), .exact("/a%20b")),
         ("example.com/.well-known/*", "example.com/.well-known/*", .exact("example.com"), .prefix("/.well-known")),
         ("example.com/a..b", "example.com/a..b", .exact("example.com"), .exact("/a..b")),
-        ("example.com/!$&'()+,;=:@-._~", "example.com/!$&'()+,;=:@-._~", .exact("example.com"),
-            .exact("/!$&'()+,;=:@-._~")),
+        ("example.com/a://b", "example.com/a:/b", .exact("example.com"), .exact("/a:/b")),
+        (
+            "example.com/!$&'()+,;=:@-._~", "example.com/!$&'()+,;=:@-._~", .exact("example.com"),
+            .exact("/!$&'()+,;=:@-._~")
+        ),
         ("127.0.0.1", "127.0.0.1", .exact("127.0.0.1"), .any),
         ("localhost/x/*", "localhost/x/*", .exact("localhost"), .prefix("/x")),
         ("xn--bcher-kva.de", "xn--bcher-kva.de", .exact("xn--bcher-kva.de"), .any),
@@ -93,22 +96,29 @@ import Testing
         (".", "has no host", "put the host"),
         ("https://example.com", "includes the scheme 'https://'", "write 'example.com'"),
         ("http://Example.com/api/*", "includes the scheme 'http://'", "write 'example.com/api/*'"),
+        ("https://", "includes the scheme 'https://'", "drop the scheme"),
         ("example.com:8080", "route 'example.com:8080' includes the port ':8080'", "any port"),
         ("*.example.com:443/api/*", "includes the port ':443'", "remove ':443'"),
         ("example.com:", "the character ':' in its host", "letters, digits"),
         ("[::1]", "IPv6", "host names"),
-        ("api.*.example.com", "route 'api.*.example.com' has a wildcard that is not at the start of the host",
-            "leading '*.'"),
-        ("*.*.example.com", "not at the start of the host", "leading '*.'"),
-        ("a*.example.com", "not at the start of the host", "leading '*.'"),
-        ("example.*", "not at the start of the host", "leading '*.'"),
+        (
+            "api.*.example.com", "route 'api.*.example.com' has a wildcard in the middle of the host",
+            "leading '*.'"
+        ),
+        ("*.*.example.com", "in the middle of the host", "leading '*.'"),
+        ("a*.example.com", "in the middle of the host", "leading '*.'"),
+        ("**.example.com", "in the middle of the host", "leading '*.'"),
+        ("example.*", "wildcard at the end of the host", "leading '*.'"),
+        ("example.com*", "wildcard at the end of the host", "leading '*.'"),
         ("*example.com", "not followed by a dot", "'*.example.com'"),
         ("*example.com/api/*", "not followed by a dot", "'*.example.com/api/*'"),
         ("*", "no domain after it", "'*.example.com'"),
         ("*.", "no domain after it", "'*.example.com'"),
         ("*./api/*", "no domain after it", "'*.example.com'"),
-        ("example.com/api*", "route 'example.com/api*' has a path wildcard that is not a final '/*'",
-            "'example.com/api/*'"),
+        (
+            "example.com/api*", "route 'example.com/api*' has a path wildcard that is not a final '/*'",
+            "'example.com/api/*'"
+        ),
         ("example.com/*/x", "not a final '/*'", "only be the final '/*'"),
         ("example.com/a*b", "not a final '/*'", "only be the final '/*'"),
         ("example.com/**", "not a final '/*'", "only be the final '/*'"),
@@ -123,8 +133,10 @@ import Testing
         (String(repeating: "a", count: 64) + ".com", "longer than 63 characters", "at most 63"),
         ("-api.example.com", "starts or ends with a hyphen", "inside a label"),
         ("api-.example.com", "starts or ends with a hyphen", "inside a label"),
-        ([String](repeating: String(repeating: "a", count: 50), count: 6).joined(separator: "."),
-            "longer than 253 characters", "shorter host"),
+        (
+            [String](repeating: String(repeating: "a", count: 50), count: 6).joined(separator: "."),
+            "longer than 253 characters", "shorter host"
+        ),
         ("example.com/a b", "contains whitespace", "remove it"),
         (" example.com", "contains whitespace", "remove it"),
         ("example.com\n", "contains whitespace", "remove it"),
@@ -170,6 +182,29 @@ import Testing
         #expect(host.count == 253)
         #expect(try RoutePattern(host).hostName == host)
         #expect(throws: RouteError.self) { try RoutePattern("*." + host) }
+    }
+
+    /// Random route text from the characters that matter: parsing must never trap, every
+    /// rejection must name the route and say what to do, and every accepted route must print as
+    /// a canonical form that parses back to itself.
+    @Test func parsingRandomTextEitherRejectsClearlyOrRoundTrips() {
+        let alphabet: [String] = [
+            "a", "B", "7", "-", ".", ".", "*", "*.", "/", "/", "/*", ":", "8", "%", "%2e", "%2F",
+            "?", "#", " ", "_", "é", "~", "@", "[", "]", "https://", "..", "xn--", ";",
+        ]
+        var generator = SplitMix64(seed: 0xC0FFEE)
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...10, using: &generator)
+            let route = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }.joined()
+            do {
+                let pattern = try RoutePattern(route)
+                #expect(try RoutePattern(pattern.description) == pattern, "\(route.debugDescription)")
+                #expect(pattern.hostName == pattern.hostName.lowercased())
+            } catch {
+                #expect(error.route == route)
+                #expect(!error.message.isEmpty && error.hint != nil, "\(route.debugDescription)")
+            }
+        }
     }
 
     // MARK: - Matching

@@ -99,6 +99,21 @@ import Testing
         #expect(try Self.table().match(host: host, path: path) == nil)
     }
 
+    /// Sizes no client should send, but one might: no trap, no quadratic blow-up, same answer.
+    @Test func survivesHugeHostileRequests() throws {
+        let table = try Self.table()
+        let climb = String(repeating: "%2e%2E/..//./", count: 100_000)
+        #expect(table.match(host: "example.com", path: "/api/v1/" + climb + "api/v1/status")?.app == "exact-path")
+        #expect(
+            table.match(host: "example.com", path: "/" + String(repeating: "a/", count: 500_000))?.app == "exact-host"
+        )
+        #expect(table.match(host: "example.com", path: String(repeating: "%", count: 300_000))?.app == "exact-host")
+        #expect(table.match(host: String(repeating: "a.", count: 500_000) + "example.com", path: "/") == nil)
+        #expect(
+            table.match(host: "example.com:" + String(repeating: "9", count: 100_000), path: "/")?.app == "exact-host"
+        )
+    }
+
     @Test func matchReportsTheWinningPattern() throws {
         let match = try Self.table().match(host: "a.b.example.com", path: "/")
         #expect(match == RouteTable.Match(app: "wild-b", pattern: try RoutePattern("*.b.example.com")))
@@ -148,7 +163,9 @@ import Testing
     }
 
     @Test func anAppMayRepeatItsOwnRoute() throws {
-        let table = try RouteTable(["a": try ["example.com", "Example.com/*", "x.test", "example.com/"].map(RoutePattern.init)])
+        let table = try RouteTable([
+            "a": try ["example.com", "Example.com/*", "x.test", "example.com/"].map(RoutePattern.init)
+        ])
         #expect(table.apps == ["a": [try RoutePattern("example.com"), try RoutePattern("x.test")]])
         #expect(table.match(host: "example.com", path: "/")?.app == "a")
     }
@@ -158,7 +175,10 @@ import Testing
             "a": [try RoutePattern("example.com")],
             "b": [try RoutePattern("other.test")],
         ])
-        #expect(table.conflicts(adding: "a", routes: [try RoutePattern("example.com"), try RoutePattern("new.test")]).isEmpty)
+        #expect(
+            table.conflicts(adding: "a", routes: [try RoutePattern("example.com"), try RoutePattern("new.test")])
+                .isEmpty
+        )
         #expect(
             table.conflicts(adding: "c", routes: [try RoutePattern("other.test/*"), try RoutePattern("free.test")])
                 == [RouteTable.Conflict(pattern: try RoutePattern("other.test"), apps: ["c", "b"])]
@@ -169,12 +189,16 @@ import Testing
 
     @Test func conflictsNameEveryClaimantInOrder() throws {
         let route = try RoutePattern("example.com")
-        let routes = ["c": [route], "a": [route], "b": [route, try RoutePattern("b.test")], "d": [try RoutePattern("b.test")]]
+        let routes = [
+            "c": [route], "a": [route], "b": [route, try RoutePattern("b.test")], "d": [try RoutePattern("b.test")],
+        ]
         let conflicts = RouteTable.conflicts(in: routes)
-        #expect(conflicts.map(\.description) == [
-            "route 'b.test' is claimed by both 'b' and 'd'",
-            "route 'example.com' is claimed by 'a', 'b' and 'c'",
-        ])
+        #expect(
+            conflicts.map(\.description) == [
+                "route 'b.test' is claimed by both 'b' and 'd'",
+                "route 'example.com' is claimed by 'a', 'b' and 'c'",
+            ]
+        )
         let error = RouteTableError(conflicts: conflicts)
         #expect(error.message == "2 routes are claimed by more than one app: \(conflicts[0]); \(conflicts[1])")
         #expect(error.hint?.contains("change or remove it") == true)
@@ -189,15 +213,19 @@ import Testing
     @Test func agreesWithBruteForceOnRandomRequests() throws {
         let table = try Self.table()
         let all = table.apps.flatMap { app, patterns in patterns.map { RouteTable.Match(app: app, pattern: $0) } }
-        let hosts = ["example.com", "api.example.com", "a.b.example.com", "b.example.com", "c.deep.test", "a.c.deep.test",
-            "two.test", "one.test", "127.0.0.1", "x.example.com", "EXAMPLE.com:80", "nope.test", "deep.test"]
+        let hosts = [
+            "example.com", "api.example.com", "a.b.example.com", "b.example.com", "c.deep.test", "a.c.deep.test",
+            "two.test", "one.test", "127.0.0.1", "x.example.com", "EXAMPLE.com:80", "nope.test", "deep.test",
+        ]
         let pieces = ["/", "api", "v1", "status", "admin", "x", "y", "app", "docs", "..", ".", "%2e", "?q", "//", "v2"]
         var generator = SplitMix64(seed: 42)
         for _ in 0..<5_000 {
             let host = hosts.randomElement(using: &generator)!
             let path = (0..<Int.random(in: 0...6, using: &generator))
                 .map { _ in pieces.randomElement(using: &generator)! }.joined(separator: "/")
-            let expected = all.filter { $0.pattern.matches(host: host, path: path) }.max { score($0).lexicographicallyPrecedes(score($1)) }
+            let expected = all.filter { $0.pattern.matches(host: host, path: path) }.max {
+                score($0).lexicographicallyPrecedes(score($1))
+            }
             #expect(table.match(host: host, path: path) == expected, "\(host) \(path)")
         }
     }

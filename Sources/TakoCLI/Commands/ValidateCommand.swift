@@ -95,12 +95,36 @@ struct ValidateCommand: AsyncParsableCommand {
                     secrets: secrets.names(in: environment.name).sorted()))
         }
         report.warnings = warnings
+        let secretErrors = checkSecrets(secrets, environments: report.environments.map(\.name), context: context)
 
         if json {
             context.terminal.data(JSONOutput.encode(report))
         } else {
             context.terminal.data(render(report))
         }
+        if secretErrors > 0 { throw CommandFailure() }
+    }
+
+    /// Each environment's secrets must open with this machine's key; a missing key is only a
+    /// warning here (a teammate may deploy), a key that does not open them is an error.
+    private func checkSecrets(_ secrets: SecretsFile, environments: [String], context: CommandContext) -> Int {
+        let keys = KeyStore(home: context.home)
+        var errors = 0
+        for environment in environments where !secrets.names(in: environment).isEmpty {
+            do {
+                guard let key = try keys.load(environment: environment) else {
+                    context.terminal.warning(
+                        "There is no \(environment) key on this machine, so its secrets cannot be checked or deployed from here.",
+                        hint: "Import it with 'tako secrets key import --env \(environment)'.")
+                    continue
+                }
+                _ = try secrets.decryptAll(environment: environment, key: key)
+            } catch {
+                context.terminal.error(error.message, hint: error.hint)
+                errors += 1
+            }
+        }
+        return errors
     }
 
     private func render(_ report: Report) -> String {

@@ -73,15 +73,3 @@ struct ConfigReader {
         return (word.first.map { vowels.contains($0) } ?? false ? "an " : "a ") + word
     }
 }
-
-/// Environment variable names: what a shell and every runtime accept.
-enum VariableName {
-    static func isValid(_ name: String) -> Bool {
-        guard let first = name.utf8.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
-        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || ($0 >= 48 && $0 <= 57) }
-    }
-
-    private static func isLetter(_ byte: UInt8) -> Bool {
-        (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-    }
-}

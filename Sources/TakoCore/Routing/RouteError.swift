@@ -37,7 +37,11 @@ public struct RouteTableError: UserFacingError, Hashable, Sendable {
 
 extension RouteError {
     static func empty(_ route: String) -> Self {
-        .init(route: route, message: "a route is empty", hint: "write a host such as 'example.com' or 'example.com/api/*'")
+        .init(
+            route: route,
+            message: "a route is empty",
+            hint: "write a host such as 'example.com' or 'example.com/api/*'"
+        )
     }
 
     static func whitespace(_ route: String) -> Self {
@@ -96,10 +100,10 @@ extension RouteError {
         )
     }
 
-    static func wildcardInsideHost(_ route: String) -> Self {
+    static func wildcardInsideHost(_ route: String, atEnd: Bool) -> Self {
         .init(
             route: route,
-            message: "route '\(route)' has a wildcard that is not at the start of the host",
+            message: "route '\(route)' has a wildcard \(atEnd ? "at the end" : "in the middle") of the host",
             hint: "a wildcard may only be a leading '*.' as in '*.example.com', which also covers deeper subdomains"
         )
     }

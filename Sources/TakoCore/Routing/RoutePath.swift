@@ -1,8 +1,8 @@
 /// Turns what a client sent (Host header, request target) into the form routes are compared with.
 ///
 /// Everything here runs on every proxied request and sees hostile input, so it works on UTF-8
-/// bytes, never traps, and returns a slice of its input whenever that input is already normal —
-/// the common case costs one scan and no allocation.
+/// bytes, never traps, and hands the caller a view of its own bytes whenever they are already
+/// normal — the common case costs one scan and no allocation; a rewrite uses a scratch buffer.
 ///
 /// Path normalisation, in order:
 /// - the query (`?…`) and fragment (`#…`) are cut off;
@@ -20,16 +20,13 @@
 /// it and passes only the path.
 public enum RoutePath {
     public static func normalize(_ rawPath: Substring) -> String {
-        String(normalizedForMatching(rawPath))
+        var rawPath = rawPath
+        return rawPath.withUTF8 { normalizedString($0, unchanged: nil) }
     }
 
     public static func normalize(_ rawPath: String) -> String {
-        switch normalized(rawPath[...]) {
-        // Already normal and nothing cut off: hand back the caller's storage instead of a copy.
-        case .slice(let slice) where slice.endIndex == rawPath.endIndex: rawPath
-        case .slice(let slice): String(slice)
-        case .rewritten(let path): path
-        }
+        var bytes = rawPath
+        return bytes.withUTF8 { normalizedString($0, unchanged: rawPath) }
     }
 
     /// Removes a port from a Host header value; an IPv6 literal keeps its brackets (`[::1]:8080`
@@ -38,9 +35,70 @@ public enum RoutePath {
     /// Lenient on purpose: an empty or non-numeric port is removed as well, since routes match
     /// any port and the listener already decided which port the request came in on.
     public static func hostWithoutPort(_ rawHost: Substring) -> Substring {
-        let utf8 = rawHost.utf8
-        let end = utf8.withContiguousStorageIfAvailable(hostEnd) ?? Array(utf8).withUnsafeBufferPointer(hostEnd)
-        return rawHost[..<utf8.index(utf8.startIndex, offsetBy: end)]
+        var bytes = rawHost
+        let end = bytes.withUTF8(hostEnd)
+        return rawHost[..<rawHost.utf8.index(rawHost.utf8.startIndex, offsetBy: end)]
+    }
+
+    // MARK: - Matching forms
+
+    /// Calls `body` with the host a route is compared with: port removed, one trailing dot
+    /// removed, ASCII lower-cased. Returns `nil` without calling it when the host cannot equal any
+    /// route host — empty, longer than 253 bytes, an empty label, or a byte outside letters,
+    /// digits, `-`, `_` and `.` (which rules out IPv6 literals, and non-ASCII text whose Unicode
+    /// equivalences must never make two hosts equal).
+    ///
+    /// `_` is accepted because it occurs in real names under a wildcard (`my_box.example.com`),
+    /// although a route itself cannot contain it.
+    static func withCanonicalHost<Result>(
+        _ rawHost: String,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Result?
+    ) -> Result? {
+        var rawHost = rawHost
+        return rawHost.withUTF8 { raw -> Result? in
+            guard let (end, hasUppercase) = scanHost(raw) else { return nil }
+            let host = UnsafeBufferPointer(rebasing: raw[..<end])
+            guard hasUppercase else { return body(host) }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: end) { lowered in
+                for index in 0..<end {
+                    let byte = host[index]
+                    lowered[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                }
+                return body(UnsafeBufferPointer(lowered))
+            }
+        }
+    }
+
+    /// Calls `body` with the normalised bytes of `rawPath`.
+    static func withNormalizedPath<Result>(
+        _ rawPath: String,
+        _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
+        var rawPath = rawPath
+        return rawPath.withUTF8 { bytes in
+            switch scan(bytes) {
+            case .normal(let end):
+                return body(UnsafeBufferPointer(rebasing: bytes[..<end]))
+            case .needsRewrite(let end, let percents):
+                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rewriteCapacity(end, percents)) { out in
+                    let count = rewrite(bytes, end: end, into: out)
+                    return body(UnsafeBufferPointer(rebasing: out[..<count]))
+                }
+            }
+        }
+    }
+
+    private static func normalizedString(_ bytes: UnsafeBufferPointer<UInt8>, unchanged whole: String?) -> String {
+        switch scan(bytes) {
+        case .normal(let end):
+            // Already normal and nothing cut off: hand back the caller's storage instead of a copy.
+            if end == bytes.count, let whole { return whole }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
+        case .needsRewrite(let end, let percents):
+            return String(unsafeUninitializedCapacity: rewriteCapacity(end, percents)) {
+                rewrite(bytes, end: end, into: $0)
+            }
+        }
     }
 
     /// Where the host ends: after the `]` of an IPv6 literal, else at the first `:`.
@@ -50,33 +108,6 @@ public enum RoutePath {
             return close + 1
         }
         return bytes.firstIndex(of: UInt8(ascii: ":")) ?? bytes.count
-    }
-
-    // MARK: - Matching forms
-
-    /// The host a route is compared with: port removed, one trailing dot removed, ASCII
-    /// lower-cased. `nil` when it cannot equal any route host — empty, longer than 253 bytes,
-    /// an empty label, or a byte outside letters, digits, `-`, `_` and `.` (which also rules out
-    /// IPv6 literals and non-ASCII, whose Unicode equivalences must never make two hosts equal).
-    ///
-    /// `_` is accepted because it occurs in real names under a wildcard (`my_box.example.com`),
-    /// although a route itself cannot contain it. Allocates only when the host has upper case.
-    static func canonicalHost(_ rawHost: Substring) -> Substring? {
-        let utf8 = rawHost.utf8
-        guard let scanned = utf8.withContiguousStorageIfAvailable(scanHost) else {
-            return canonicalHost(Substring(String(rawHost)))  // bridged strings only; the copy is native
-        }
-        guard let (end, hasUppercase) = scanned else { return nil }
-        let host = rawHost[..<utf8.index(utf8.startIndex, offsetBy: end)]
-        guard hasUppercase else { return host }
-        let lowered = String(unsafeUninitializedCapacity: end) { buffer in
-            for (index, byte) in host.utf8.enumerated() {
-                let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
-                buffer[index] = isUpper ? byte | 0x20 : byte
-            }
-            return end
-        }
-        return lowered[...]
     }
 
     /// The length of the canonical host at the start of `bytes`, or `nil` if there is none.
@@ -107,34 +138,16 @@ public enum RoutePath {
         return (end, hasUppercase)
     }
 
-    /// The normalised path, as a slice of `rawPath` when it is already normal (query cut off),
-    /// otherwise as a slice of a new string.
-    static func normalizedForMatching(_ rawPath: Substring) -> Substring {
-        switch normalized(rawPath) {
-        case .slice(let slice): slice
-        case .rewritten(let path): path[...]
+    /// Whether `bytes` starts with the bytes of `prefix` — byte-wise on purpose: `String`
+    /// comparison would treat canonically equivalent text (U+037E and `;`) as equal.
+    static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {
+        let length = prefix.utf8.count
+        guard bytes.count >= length else { return false }
+        let compared = prefix.utf8.withContiguousStorageIfAvailable { prefixBytes in
+            for index in 0..<length where bytes[index] != prefixBytes[index] { return false }
+            return true
         }
-    }
-
-    private enum Normalized {
-        case slice(Substring)
-        case rewritten(String)
-    }
-
-    private static func normalized(_ rawPath: Substring) -> Normalized {
-        let result = rawPath.utf8.withContiguousStorageIfAvailable { bytes -> Normalized in
-            switch scan(bytes) {
-            case .normal(let end):
-                .slice(rawPath[..<rawPath.utf8.index(rawPath.utf8.startIndex, offsetBy: end)])
-            case .needsRewrite(let end, let percents):
-                .rewritten(rewrite(bytes, end: end, percents: percents))
-            }
-        }
-        if let result { return result }
-        // Only bridged, non-contiguous strings get here; normalise a native copy instead.
-        var copy = String(rawPath)
-        copy.makeContiguousUTF8()
-        return .rewritten(String(normalizedForMatching(copy[...])))
+        return compared ?? bytes.starts(with: prefix.utf8)
     }
 
     // MARK: - Byte level
@@ -186,49 +199,53 @@ public enum RoutePath {
         return needsRewrite ? .needsRewrite(end: index, percents: percents) : .normal(end: index)
     }
 
-    /// Rebuilds `bytes[0..<end]` segment by segment.
-    ///
-    /// The output never outgrows `end + 1 + 2 * percents` bytes: every kept segment is written
-    /// with the slash that preceded it in the input (only a first segment without one adds a
-    /// byte), decoding only shrinks, a stray `%` grows by two, and a closing slash reuses the
-    /// slash or dot bytes of the segment it replaces.
-    private static func rewrite(_ bytes: UnsafeBufferPointer<UInt8>, end: Int, percents: Int) -> String {
-        let capacity = end + 1 + 2 * percents
-        return String(unsafeUninitializedCapacity: capacity) { out in
-            var written = 0
-            var endsWithSlash = false
-            var segmentStart = 0
-            while true {
-                var segmentEnd = segmentStart
-                while segmentEnd < end && bytes[segmentEnd] != slash { segmentEnd += 1 }
-                let isLast = segmentEnd >= end
+    /// How much room ``rewrite(_:end:into:)`` may need. The output never outgrows the input by
+    /// more than this: every kept segment is written with the slash that preceded it in the input
+    /// (only a first segment without one adds a byte), decoding only shrinks, a stray `%` grows by
+    /// two, and a closing slash reuses the slash or dot bytes of the segment it replaces.
+    private static func rewriteCapacity(_ end: Int, _ percents: Int) -> Int {
+        end + 1 + 2 * percents
+    }
 
-                // Decode the segment after a tentative slash; keep it only if it is a real segment.
-                out[written] = slash
-                let length = decodeSegment(bytes, from: segmentStart, to: segmentEnd, into: out, at: written + 1)
-                let first = length > 0 ? out[written + 1] : 0
-                if length == 0 || (length == 1 && first == dot) {
-                    endsWithSlash = isLast
-                } else if length == 2 && first == dot && out[written + 2] == dot {
-                    while written > 0 {
-                        written -= 1
-                        if out[written] == slash { break }
-                    }
-                    endsWithSlash = isLast
-                } else {
-                    written += 1 + length
-                    endsWithSlash = false
+    /// Rebuilds `bytes[0..<end]` segment by segment into `out`; returns the bytes written.
+    private static func rewrite(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        end: Int,
+        into out: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        var written = 0
+        var endsWithSlash = false
+        var segmentStart = 0
+        while true {
+            var segmentEnd = segmentStart
+            while segmentEnd < end && bytes[segmentEnd] != slash { segmentEnd += 1 }
+            let isLast = segmentEnd >= end
+
+            // Decode the segment after a tentative slash; keep it only if it is a real segment.
+            out[written] = slash
+            let length = decodeSegment(bytes, from: segmentStart, to: segmentEnd, into: out, at: written + 1)
+            let first = length > 0 ? out[written + 1] : 0
+            if length == 0 || (length == 1 && first == dot) {
+                endsWithSlash = isLast
+            } else if length == 2 && first == dot && out[written + 2] == dot {
+                while written > 0 {
+                    written -= 1
+                    if out[written] == slash { break }
                 }
+                endsWithSlash = isLast
+            } else {
+                written += 1 + length
+                endsWithSlash = false
+            }
 
-                if isLast { break }
-                segmentStart = segmentEnd + 1
-            }
-            if written == 0 || endsWithSlash {
-                out[written] = slash
-                written += 1
-            }
-            return written
+            if isLast { break }
+            segmentStart = segmentEnd + 1
         }
+        if written == 0 || endsWithSlash {
+            out[written] = slash
+            written += 1
+        }
+        return written
     }
 
     /// Writes `bytes[start..<end]` with unreserved escapes decoded, other escapes upper-cased and

@@ -30,20 +30,15 @@ extension RoutePattern {
         self.init(host: host, path: path)
     }
 
-    /// `https://example.com` → ("https", "example.com"). Any `://` counts: a host or path can
-    /// never contain one, so it can only be a scheme the user pasted along.
+    /// `https://example.com` → ("https", "example.com"): a `://` where the host should end. A
+    /// host cannot contain `:/`, so that can only be a scheme the user pasted along.
     private static func splitScheme(_ route: String) -> (scheme: String, rest: String)? {
-        let utf8 = Array(route.utf8)
-        guard utf8.count >= 3 else { return nil }
-        for index in 0...(utf8.count - 3)
-        where utf8[index] == UInt8(ascii: ":") && utf8[index + 1] == UInt8(ascii: "/")
-            && utf8[index + 2] == UInt8(ascii: "/")
-        {
-            let scheme = String(decoding: utf8[..<index], as: UTF8.self)
-            let rest = String(decoding: utf8[(index + 3)...], as: UTF8.self)
-            return (scheme, rest)
-        }
-        return nil
+        guard let slash = route.firstIndex(of: "/"), slash > route.startIndex,
+            route[route.index(before: slash)] == ":", route[route.index(after: slash)...].hasPrefix("/")
+        else { return nil }
+        let scheme = route[..<route.index(before: slash)]
+        let rest = route[route.index(slash, offsetBy: 2)...]
+        return (String(scheme), String(rest))
     }
 
     // MARK: - Host
@@ -66,7 +61,7 @@ extension RoutePattern {
         } else if name.hasPrefix("*") && !name.dropFirst().contains("*") {
             throw .wildcardNotWholeLabel(route, suggestion: "*." + name.dropFirst() + route[rawHost.endIndex...])
         }
-        if name.contains("*") { throw .wildcardInsideHost(route) }
+        if name.contains("*") { throw .wildcardInsideHost(route, atEnd: name.hasSuffix("*")) }
 
         // A fully qualified name ("example.com.") is the same host; requests get the same treatment.
         if name.hasSuffix(".") && name.count > 1 { name = name.dropLast() }
@@ -97,9 +92,11 @@ extension RoutePattern {
 
     // MARK: - Path
 
-    private static func parsePath(_ rawPath: Substring, host rawHost: Substring, route: String) throws(RouteError)
-        -> Path
-    {
+    private static func parsePath(
+        _ rawPath: Substring,
+        host rawHost: Substring,
+        route: String
+    ) throws(RouteError) -> Path {
         let isPrefix = rawPath.hasSuffix("/*")
         try validatePathCharacters(rawPath, isPrefix: isPrefix, host: rawHost, route: route)
 
@@ -137,7 +134,9 @@ extension RoutePattern {
             case "%":
                 let isEscape =
                     offset + 2 < scalars.count
-                    && [scalars[offset + 1], scalars[offset + 2]].allSatisfy { $0.isASCII && RoutePath.hexValue(UInt8($0.value)) != nil }
+                    && [scalars[offset + 1], scalars[offset + 2]].allSatisfy {
+                        $0.isASCII && RoutePath.hexValue(UInt8($0.value)) != nil
+                    }
                 if !isEscape { throw .badEscape(route) }
             default:
                 if !isAllowedInPath(scalar) { throw .pathCharacter(route, character: Character(scalar)) }

@@ -50,10 +50,8 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
     /// Whether a request for `host` (a Host header, port allowed) and `path` (a request target,
     /// query allowed) belongs to this route. ``RouteTable`` decides between several routes.
     public func matches(host rawHost: String, path rawPath: String) -> Bool {
-        guard let canonicalHost = RoutePath.canonicalHost(rawHost[...]), host.matches(canonicalHost) else {
-            return false
-        }
-        return path.matches(RoutePath.normalizedForMatching(rawPath[...]))
+        let hostMatches = RoutePath.withCanonicalHost(rawHost) { host.matches($0) } ?? false
+        return hostMatches && RoutePath.withNormalizedPath(rawPath) { path.matches($0) }
     }
 }
 
@@ -63,39 +61,33 @@ public struct RoutePattern: Hashable, Sendable, CustomStringConvertible {
 // request path holding U+037E (Greek question mark) equal to a route containing ';'.
 
 extension RoutePattern.Host {
-    /// `host` comes from ``RoutePath/canonicalHost(_:)``: lower-cased, ASCII, no empty labels.
-    func matches(_ host: Substring) -> Bool {
+    /// `host` comes from ``RoutePath/withCanonicalHost(_:_:)``: lower-cased ASCII, no empty labels.
+    func matches(_ host: UnsafeBufferPointer<UInt8>) -> Bool {
         switch self {
         case .exact(let name):
-            return host.utf8.elementsEqual(name.utf8)
+            return host.count == name.utf8.count && RoutePath.hasPrefix(host, name)
         case .wildcard(let suffix):
-            let hostBytes = host.utf8
-            let suffixBytes = suffix.utf8
             // At least one character and a dot in front of the suffix.
-            guard hostBytes.count > suffixBytes.count + 1 else { return false }
-            let suffixStart = hostBytes.index(hostBytes.endIndex, offsetBy: -suffixBytes.count)
-            return hostBytes[hostBytes.index(before: suffixStart)] == UInt8(ascii: ".")
-                && hostBytes[suffixStart...].elementsEqual(suffixBytes)
+            let suffixStart = host.count - suffix.utf8.count
+            guard suffixStart >= 2, host[suffixStart - 1] == UInt8(ascii: ".") else { return false }
+            return RoutePath.hasPrefix(UnsafeBufferPointer(rebasing: host[suffixStart...]), suffix)
         }
     }
 }
 
 extension RoutePattern.Path {
-    /// `path` comes from ``RoutePath``'s normalisation.
-    func matches(_ path: Substring) -> Bool {
+    /// `path` comes from ``RoutePath/withNormalizedPath(_:_:)``.
+    func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
         switch self {
         case .any:
             return true
         case .exact(let exact):
-            return path.utf8.count == exact.utf8.count && path.utf8.elementsEqual(exact.utf8)
+            return path.count == exact.utf8.count && RoutePath.hasPrefix(path, exact)
         case .prefix(let prefix):
-            let pathBytes = path.utf8
-            let prefixBytes = prefix.utf8
-            guard pathBytes.count >= prefixBytes.count, pathBytes.starts(with: prefixBytes) else { return false }
-            if pathBytes.count == prefixBytes.count { return true }
+            guard RoutePath.hasPrefix(path, prefix) else { return false }
             // The prefix must end at a segment boundary: "/api" covers "/api/x" but not "/apix".
-            let next = pathBytes[pathBytes.index(pathBytes.startIndex, offsetBy: prefixBytes.count)]
-            return next == UInt8(ascii: "/") || prefixBytes.last == UInt8(ascii: "/")
+            let length = prefix.utf8.count
+            return length == path.count || path[length] == UInt8(ascii: "/") || prefix.utf8.last == UInt8(ascii: "/")
         }
     }
 

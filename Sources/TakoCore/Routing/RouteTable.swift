@@ -48,50 +48,42 @@ public struct RouteTable: Sendable {
     }
 
     /// Each app's routes, without repeats, in the order they were given.
-    public private(set) var apps: [String: [RoutePattern]]
-
-    // Keys are `Substring` so a lookup can use a slice of the request's host — a parent suffix
-    // of `a.b.example.com` is just a range of it — without allocating a string per try.
-    private var exactHosts: [Substring: [Match]]
-    private var wildcardSuffixes: [Substring: [Match]]
-    /// Which suffix lengths exist, so a host with many labels (hostile or not) costs a bit test
-    /// per label instead of a hash of every parent suffix.
-    private var wildcardSuffixLengths: LengthSet
+    public let apps: [String: [RoutePattern]]
+    private let index: Index
 
     public init() {
         apps = [:]
-        exactHosts = [:]
-        wildcardSuffixes = [:]
-        wildcardSuffixLengths = LengthSet()
+        index = Index(exactHosts: [:], wildcardSuffixes: [:])
     }
 
     /// Builds the table for `routes` (app name → its routes). An app may list a route twice;
     /// two apps may not share one.
     public init(_ routes: [String: [RoutePattern]]) throws(RouteTableError) {
-        self.init()
-        apps = routes.mapValues(Self.withoutRepeats)
+        let apps = routes.mapValues(Self.withoutRepeats)
         let conflicts = Self.conflicts(in: apps)
         guard conflicts.isEmpty else { throw RouteTableError(conflicts: conflicts) }
 
+        var exact: [String: [Match]] = [:]
+        var wildcard: [String: [Match]] = [:]
         for (app, patterns) in apps {
             for pattern in patterns {
                 let match = Match(app: app, pattern: pattern)
                 switch pattern.host {
-                case .exact(let name):
-                    exactHosts[Substring(name), default: []].append(match)
-                case .wildcard(let suffix):
-                    wildcardSuffixes[Substring(suffix), default: []].append(match)
-                    wildcardSuffixLengths.insert(suffix.utf8.count)
+                case .exact(let name): exact[name, default: []].append(match)
+                case .wildcard(let suffix): wildcard[suffix, default: []].append(match)
                 }
             }
         }
-        for key in exactHosts.keys { exactHosts[key]?.sort(by: Self.isMoreSpecific) }
-        for key in wildcardSuffixes.keys { wildcardSuffixes[key]?.sort(by: Self.isMoreSpecific) }
+        self.apps = apps
+        index = Index(
+            exactHosts: exact.mapValues { $0.sorted(by: Self.isMoreSpecific) },
+            wildcardSuffixes: wildcard.mapValues { $0.sorted(by: Self.isMoreSpecific) }
+        )
     }
 
     /// True when no request can match.
     public var isEmpty: Bool {
-        exactHosts.isEmpty && wildcardSuffixes.isEmpty
+        index.isEmpty
     }
 
     // MARK: - Conflicts
@@ -123,34 +115,17 @@ public struct RouteTable: Sendable {
     /// target, query and all. The host is canonicalised once and the path normalised at most
     /// once, and only when some route's host matches.
     public func match(host rawHost: String, path rawPath: String) -> Match? {
-        guard let host = RoutePath.canonicalHost(rawHost[...]) else { return nil }
-        var normalizedPath: Substring?
-
-        if let candidates = exactHosts[host] {
-            let path = RoutePath.normalizedForMatching(rawPath[...])
-            normalizedPath = path
-            if let found = candidates.first(where: { $0.pattern.path.matches(path) }) { return found }
-        }
-        guard !wildcardSuffixes.isEmpty else { return nil }
-
-        // Parent suffixes from nearest to farthest: for a.b.example.com, b.example.com, then
-        // example.com, then com. Canonical hosts have no leading dot, so `*` always covers a label.
-        let bytes = host.utf8
-        let count = bytes.count
-        var index = bytes.startIndex
-        var offset = 0
-        while index != bytes.endIndex {
-            if bytes[index] == UInt8(ascii: ".") && wildcardSuffixLengths.contains(count - offset - 1),
-                let candidates = wildcardSuffixes[host[bytes.index(after: index)...]]
-            {
-                let path = normalizedPath ?? RoutePath.normalizedForMatching(rawPath[...])
-                normalizedPath = path
-                if let found = candidates.first(where: { $0.pattern.path.matches(path) }) { return found }
+        let index = self.index
+        return RoutePath.withCanonicalHost(rawHost) { host -> Match? in
+            guard var candidates = index.candidates(for: host, after: nil) else { return nil }
+            return RoutePath.withNormalizedPath(rawPath) { path -> Match? in
+                while true {
+                    if let found = candidates.routes.first(where: { $0.pattern.path.matches(path) }) { return found }
+                    guard let next = index.candidates(for: host, after: candidates.position) else { return nil }
+                    candidates = next
+                }
             }
-            bytes.formIndex(after: &index)
-            offset += 1
         }
-        return nil
     }
 
     // MARK: - Building
@@ -170,18 +145,124 @@ public struct RouteTable: Sendable {
     }
 }
 
+/// The lookup structures, immutable and behind one reference, so copying a table — or capturing
+/// it in the matching closures — costs one retain.
+private final class Index: Sendable {
+    private let exactHosts: HostIndex
+    private let wildcardSuffixes: HostIndex
+    /// Which suffix lengths exist, so a host with many labels (hostile or not) costs a bit test
+    /// per label instead of a hash of every parent suffix.
+    private let wildcardSuffixLengths: LengthSet
+
+    init(exactHosts: [String: [RouteTable.Match]], wildcardSuffixes: [String: [RouteTable.Match]]) {
+        self.exactHosts = HostIndex(exactHosts)
+        self.wildcardSuffixes = HostIndex(wildcardSuffixes)
+        var lengths = LengthSet()
+        for suffix in wildcardSuffixes.keys { lengths.insert(suffix.utf8.count) }
+        wildcardSuffixLengths = lengths
+    }
+
+    var isEmpty: Bool { exactHosts.isEmpty && wildcardSuffixes.isEmpty }
+
+    /// The routes of the next host pattern that covers `host`, in precedence order: the exact
+    /// host (position -1), then wildcard suffixes from nearest to farthest (position: the offset
+    /// of the dot in front of the suffix) — for a.b.example.com, b.example.com, then example.com,
+    /// then com. Canonical hosts have no leading dot, so `*` always covers at least one label.
+    func candidates(
+        for host: UnsafeBufferPointer<UInt8>,
+        after position: Int?
+    ) -> (routes: [RouteTable.Match], position: Int)? {
+        if position == nil, let routes = exactHosts.routes(for: host) { return (routes, -1) }
+        guard !wildcardSuffixes.isEmpty else { return nil }
+        var offset = (position ?? -1) + 1
+        while offset < host.count {
+            if host[offset] == UInt8(ascii: "."), wildcardSuffixLengths.contains(host.count - offset - 1),
+                let routes = wildcardSuffixes.routes(for: UnsafeBufferPointer(rebasing: host[(offset + 1)...]))
+            {
+                return (routes, offset)
+            }
+            offset += 1
+        }
+        return nil
+    }
+}
+
 /// A set of small integers (host suffix lengths, at most 253) as a 256-bit bitmap.
 private struct LengthSet: Sendable {
-    private var words: [UInt64] = [0, 0, 0, 0]
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     mutating func insert(_ length: Int) {
         // Longer suffixes cannot match: canonical request hosts are at most 253 bytes.
         guard length >= 0 && length < 256 else { return }
-        words[length >> 6] |= 1 << UInt64(length & 63)
+        let bit: UInt64 = 1 << UInt64(length & 63)
+        switch length >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
     }
 
     func contains(_ length: Int) -> Bool {
         guard length >= 0 && length < 256 else { return false }
-        return words[length >> 6] & (1 << UInt64(length & 63)) != 0
+        let word =
+            switch length >> 6 {
+            case 0: words.0
+            case 1: words.1
+            case 2: words.2
+            default: words.3
+            }
+        return word & (1 << UInt64(length & 63)) != 0
+    }
+}
+
+/// Host name → routes, looked up by the bytes of a canonical request host. A wildcard lookup tries
+/// several suffixes of one host; this way none of them needs a `String`, a `Substring` or a SipHash.
+///
+/// Open addressing with linear probing over FNV-1a. Only configured hosts are keys, so a client
+/// cannot lengthen probe chains; the table is at most half full.
+private struct HostIndex: Sendable {
+    private var slots: [Int]  // 0: empty; n: the n-th key
+    private var hashes: [UInt64] = []
+    private var keys: [[UInt8]] = []
+    private var values: [[RouteTable.Match]] = []
+
+    init(_ routes: [String: [RouteTable.Match]]) {
+        var capacity = 8
+        while capacity < routes.count * 2 { capacity *= 2 }
+        slots = Array(repeating: 0, count: capacity)
+        for (key, matches) in routes {
+            let bytes = Array(key.utf8)
+            let hash = bytes.withUnsafeBufferPointer(Self.hash)
+            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+            hashes.append(hash)
+            keys.append(bytes)
+            values.append(matches)
+            slots[slot] = keys.count
+        }
+    }
+
+    var isEmpty: Bool { keys.isEmpty }
+
+    func routes(for key: UnsafeBufferPointer<UInt8>) -> [RouteTable.Match]? {
+        guard !keys.isEmpty else { return nil }
+        let hash = Self.hash(key)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+            let entry = slots[slot] - 1
+            if hashes[entry] == hash && keys[entry].withUnsafeBufferPointer({ $0.elementsEqual(key) }) {
+                return values[entry]
+            }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
     }
 }

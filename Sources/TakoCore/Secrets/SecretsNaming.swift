@@ -4,8 +4,7 @@ enum SecretsNaming {
     /// Secret names become environment variables of the app process, so they follow the
     /// POSIX shell rule `[A-Za-z_][A-Za-z0-9_]*`.
     static func isValidSecretName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isLetterOrUnderscore(first) else { return false }
-        return name.utf8.allSatisfy { isLetterOrUnderscore($0) || isDigit($0) }
+        VariableName.isValid(name)
     }
 
     /// Environment names follow the app-name rule (``AppName``: `[a-z][a-z0-9-]*`, at most
@@ -33,12 +32,5 @@ enum SecretsNaming {
                 hint: "Environment names use lowercase letters, digits and '-', start with a letter, do not end with '-' and have at most 63 characters (e.g. production)."
             )
         }
-    }
-
-    private static func isLowercase(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
-    private static func isUppercase(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
-    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-    private static func isLetterOrUnderscore(_ byte: UInt8) -> Bool {
-        isLowercase(byte) || isUppercase(byte) || byte == UInt8(ascii: "_")
     }
 }

@@ -29,6 +29,8 @@ extension TOMLParser.Parser {
             return "a tab"
         case 0x20:
             return "a space"
+        case UInt8(ascii: "'"):
+            return "\"'\""
         case 0x21..<0x7F:
             return "'\(Character(Unicode.Scalar(byte)))'"
         case 0..<0x20, 0x7F:

@@ -42,14 +42,22 @@ extension TOMLParser {
         }
     }
 
-    /// An array of tables made by `[[header]]`s.
+    /// An array of tables made by `[[header]]`s; never empty.
     final class TableArrayBuilder {
         let location: SourceLocation
-        var tables: [TableBuilder]
+        private(set) var tables: [TableBuilder]
+        /// The most recently appended table, which later headers and keys extend.
+        private(set) var last: TableBuilder
 
         init(location: SourceLocation, first: TableBuilder) {
             self.location = location
             self.tables = [first]
+            self.last = first
+        }
+
+        func append(_ table: TableBuilder) {
+            tables.append(table)
+            last = table
         }
     }
 
@@ -110,10 +118,10 @@ extension TOMLParser.Parser {
         _ key: [Key], segment i: Int, from current: TableBuilder
     ) throws(TOMLParseError) -> TableBuilder {
         let segment = key[i]
-        let path = Self.display(Array(key[...i]))
         if let index = current.index(of: segment.name) {
             let entry = current.entries[index]
             let line = entry.keyLocation.line
+            let path = Self.display(Array(key[...i]))
             switch entry.child {
             case .table(let table):
                 switch table.kind {
@@ -146,25 +154,17 @@ extension TOMLParser.Parser {
     private func valueInTheWay(
         _ node: TOMLNode, path: String, line: Int, what: String, at location: SourceLocation
     ) -> TOMLParseError {
-        switch node.value {
-        case .table:
+        if case .table = node.value {
             return TOMLParseError(
                 message: "cannot define \(what): '\(path)' is an inline table (defined on line \(line)), which cannot be extended",
                 location: location,
                 hint: "add the key inside the inline table's { } instead")
-        case .array:
-            return TOMLParseError(
-                message: "cannot define \(what): '\(path)' is already an array (defined on line \(line))",
-                location: location)
-        case .integer:
-            return TOMLParseError(
-                message: "cannot define \(what): '\(path)' is already an integer (defined on line \(line))",
-                location: location)
-        default:
-            return TOMLParseError(
-                message: "cannot define \(what): '\(path)' is already a \(node.value.typeName) (defined on line \(line))",
-                location: location)
         }
+        let type = node.value.typeName
+        let article = type == "integer" || type == "array" ? "an" : "a"
+        return TOMLParseError(
+            message: "cannot define \(what): '\(path)' is already \(article) \(type) (defined on line \(line))",
+            location: location)
     }
 
     // MARK: Headers
@@ -185,8 +185,7 @@ extension TOMLParser.Parser {
                 case .table(let table):
                     current = table
                 case .tableArray(let array):
-                    guard let element = array.tables.last else { throw tooDeep(at: segment.location) }
-                    current = element
+                    current = array.last
                 case .value(let node):
                     throw valueInTheWay(node, path: Self.display(Array(path[...i])), line: entry.keyLocation.line,
                                         what: what, at: segment.location)
@@ -212,7 +211,7 @@ extension TOMLParser.Parser {
         let line = entry.keyLocation.line
         switch (entry.child, isArray) {
         case (.tableArray(let array), true):
-            array.tables.append(defined)
+            array.append(defined)
             return defined
         case (.table(let table), false) where table.kind == .implicit:
             table.kind = .header

@@ -50,9 +50,9 @@ extension TOMLParser {
             return index >= 0 && index < bytes.count ? bytes[index] : nil
         }
 
-        /// The location of the byte at `index`, which must be on the current line.
-        mutating func location(of index: Int) -> SourceLocation {
-            let target = min(max(index, lineStart), bytes.count)
+        /// The location of the byte at the read position.
+        mutating func location() -> SourceLocation {
+            let target = min(max(pos, lineStart), bytes.count)
             var from = lineStart
             var column = 1
             if columnCache.lineStart == lineStart, columnCache.index <= target {
@@ -67,9 +67,6 @@ extension TOMLParser {
             columnCache = (lineStart, target, column)
             return SourceLocation(line: line, column: column)
         }
-
-        /// The location of the byte at the read position.
-        mutating func location() -> SourceLocation { location(of: pos) }
 
         mutating func skipWhitespace() {
             while let byte = peek(), byte == 0x20 || byte == 0x09 { pos += 1 }
