@@ -95,6 +95,7 @@ import Testing
         ("/", "has no host", "example.com/"),
         (".", "has no host", "put the host"),
         ("https://example.com", "includes the scheme 'https://'", "write 'example.com'"),
+        ("https://a.com:8080/api/*", "includes the scheme 'https://'", "write 'a.com/api/*'"),
         ("http://Example.com/api/*", "includes the scheme 'http://'", "write 'example.com/api/*'"),
         ("https://", "includes the scheme 'https://'", "drop the scheme"),
         ("example.com:8080", "route 'example.com:8080' includes the port ':8080'", "any port"),

@@ -16,7 +16,7 @@ extension RoutePattern {
             throw .whitespace(route)
         }
         if let (scheme, rest) = Self.splitScheme(route) {
-            let suggestion = (try? RoutePattern(rest))?.description ?? rest
+            let suggestion = (try? RoutePattern(Self.droppingPort(rest)))?.description ?? rest
             throw .scheme(route, scheme: scheme, withoutScheme: suggestion)
         }
 
@@ -39,6 +39,15 @@ extension RoutePattern {
         let scheme = route[..<route.index(before: slash)]
         let rest = route[route.index(slash, offsetBy: 2)...]
         return (String(scheme), String(rest))
+    }
+
+    /// `a.com:8080/x` → `a.com/x`, for suggestions: routes match any port.
+    private static func droppingPort(_ route: String) -> String {
+        let slash = route.firstIndex(of: "/") ?? route.endIndex
+        guard let colon = route[..<slash].lastIndex(of: ":"),
+            route[route.index(after: colon)..<slash].allSatisfy(\.isASCIIDigit)
+        else { return route }
+        return String(route[..<colon] + route[slash...])
     }
 
     // MARK: - Host
