@@ -86,7 +86,8 @@ struct Terminal: Sendable {
     /// end of input.
     func readSecret(prompt: String) -> String? {
         guard stdinIsTerminal else { return readLine(strippingNewline: true) }
-        FileHandle.standardError.write(Data(prompt.utf8))
+        // Echo goes off before the prompt appears, so nothing typed after it can be shown;
+        // TCSAFLUSH drops what was typed ahead of the prompt for the same reason.
         var saved = termios()
         let hasTermios = tcgetattr(STDIN_FILENO, &saved) == 0
         if hasTermios {
@@ -94,6 +95,7 @@ struct Terminal: Sendable {
             silent.c_lflag &= ~tcflag_t(ECHO)
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         }
+        FileHandle.standardError.write(Data(prompt.utf8))
         let line = readLine(strippingNewline: true)
         if hasTermios { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
         FileHandle.standardError.write(Data("\n".utf8))
