@@ -48,10 +48,20 @@ struct TakoBinary {
 
     var takoHome: URL { home.appendingPathComponent(".tako") }
 
-    func run(_ arguments: [String], stdin: String? = nil, in directory: URL? = nil) throws -> RunResult {
+    /// Runs the binary with `arguments`; with a `wrapper` (`["python3", "driver.py"]`), runs
+    /// the wrapper with the binary's path and the arguments after its own.
+    func run(
+        _ arguments: [String], stdin: String? = nil, in directory: URL? = nil, through wrapper: [String] = []
+    ) throws -> RunResult {
         let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent(name)
-        process.arguments = arguments
+        let binary = Self.binDirectory.appendingPathComponent(name)
+        if wrapper.isEmpty {
+            process.executableURL = binary
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = wrapper + [binary.path] + arguments
+        }
         process.currentDirectoryURL = directory ?? workingDirectory
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",

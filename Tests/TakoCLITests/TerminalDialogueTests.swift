@@ -7,7 +7,8 @@ struct TerminalDialogueTests {
     private static let driver = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Support/pty-drive.py")
 
-    /// Runs `tako arguments` on a pty, answering each prompt as `steps` say.
+    /// Runs `tako arguments` on a pty, answering each prompt as `steps` say. The driver prints
+    /// the whole terminal transcript (stdout and stderr interleaved) on its stdout.
     private func dialogue(
         _ sandbox: Sandbox, _ arguments: [String], steps: [[String]], colour: Bool = false
     ) throws -> RunResult {
@@ -17,25 +18,7 @@ struct TerminalDialogueTests {
             tako.extraEnvironment["TERM"] = "xterm"
         }
         let stepsJSON = String(decoding: try JSONSerialization.data(withJSONObject: steps), as: UTF8.self)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.driver.path, stepsJSON, TakoBinary.binDirectory.appendingPathComponent("tako").path]
-            + arguments
-        process.currentDirectoryURL = sandbox.project
-        var environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "HOME": sandbox.home.path, "TAKO_HOME": tako.takoHome.path, "NO_COLOR": "1", "LANG": "C.UTF-8",
-        ]
-        environment.merge(tako.extraEnvironment) { _, new in new }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+        return try tako.run(arguments, through: ["python3", Self.driver.path, stepsJSON])
     }
 
     private func project() throws -> Sandbox {
