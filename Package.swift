@@ -19,12 +19,25 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure Swift shared by all three programs: config, routes, secrets, versions, protocol.
         .target(
             name: "TakoCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The traffic path shared by tako-server and tako-dev-server: HTTP proxy, routing
+        // through a RouteTable snapshot, upstream pools, load balancing. NIO stays in here.
+        .target(
+            name: "TakoProxy",
+            dependencies: [
+                "TakoCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The developer's CLI. Needs Core only; it never links the proxy.
@@ -39,7 +52,9 @@ let package = Package(
         .executableTarget(name: "tako", dependencies: ["TakoCLI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "tako-server",
-            dependencies: ["TakoCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "TakoCore", "TakoProxy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -48,6 +63,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TakoProxyTests",
+            dependencies: [
+                "TakoProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            exclude: ["Support/upstream.py"],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built binaries as a user would; they must be built first (`make test` does).
         .testTarget(
             name: "TakoCLITests", dependencies: ["TakoCore"], exclude: ["Support/pty-drive.py"],

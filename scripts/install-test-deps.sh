@@ -7,6 +7,7 @@ set -euo pipefail
 requirements=(
   "git:git"
   "python3:python3"
+  "curl:curl"
 )
 
 missing=()

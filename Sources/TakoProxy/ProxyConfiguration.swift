@@ -1,0 +1,32 @@
+import NIOCore
+
+/// Limits and timeouts of the traffic path. Every value has the default the product
+/// promises; the owner (tako-server, tako-dev-server, or `tako-server proxy`) may change them.
+public struct ProxyConfiguration: Sendable {
+    /// Event loops serving connections; one per core by default.
+    public var eventLoops: Int
+    /// A request line plus headers larger than this is answered 431.
+    public var maxHeadBytes: Int = 32 * 1024
+    /// A request target longer than this is answered 414.
+    public var maxURIBytes: Int = 8 * 1024
+    /// A request body larger than this is answered 413 (or the connection is cut once streaming).
+    public var maxBodyBytes: Int64 = 128 * 1024 * 1024
+    /// A client that has not sent a whole request head within this time is disconnected.
+    public var headTimeout: TimeAmount = .seconds(10)
+    /// An idle keep-alive client connection is closed after this time.
+    public var idleTimeout: TimeAmount = .seconds(75)
+    /// Connecting to an upstream instance gives up after this time (then 502).
+    public var upstreamConnectTimeout: TimeAmount = .seconds(5)
+    /// An upstream that has not answered with a response head within this time gives 504.
+    public var upstreamResponseTimeout: TimeAmount = .seconds(60)
+    /// Peers whose `X-Forwarded-For` is kept (and appended to); everyone else's is replaced.
+    public var trustedProxies: Set<String> = []
+    /// What `X-Forwarded-Proto` says for connections on this listener.
+    public var scheme: String = "http"
+    /// Idle upstream connections kept per endpoint and event loop.
+    public var maxIdleUpstreamConnections: Int = 256
+
+    public init(eventLoops: Int = System.coreCount) {
+        self.eventLoops = max(1, eventLoops)
+    }
+}

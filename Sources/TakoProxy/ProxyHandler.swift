@@ -1,0 +1,373 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves one client connection: routes each request, relays it to an upstream connection
+/// and relays the response back, streaming both ways with back-pressure.
+///
+/// Everything here runs on the client channel's event loop; the upstream connection lives on
+/// the same loop, so relaying is plain method calls with no locks, futures or tasks.
+final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Opening an upstream connection; request parts wait here (client reads are paused).
+        case connecting(pending: [HTTPClientRequestPart])
+        /// The request is relayed to `upstream`.
+        case proxying(UpstreamConnection)
+        /// The proxy answered itself; the rest of the request body is dropped.
+        case answeredLocally
+    }
+
+    private let shared: ProxyShared
+    private let pool: UpstreamPool
+    private var context: ChannelHandlerContext?
+    private var state = State.idle
+
+    // The request being served.
+    private var requestHead: HTTPRequestHead?
+    private var upstreamHead: HTTPRequestHead?
+    private var endpoint: UpstreamEndpoint?
+    private var backend: AppBackend?
+    private var keepAlive = true
+    private var requestComplete = false
+    private var responseStarted = false
+    private var bodyBytes: Int64 = 0
+    private var retried = false
+
+    // Back-pressure on the client connection.
+    private var readsPaused = false
+    private var readPending = false
+
+    init(shared: ProxyShared, pool: UpstreamPool) {
+        self.shared = shared
+        self.pool = pool
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    // MARK: Client → proxy
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): requestStarted(head, context: context)
+        case .body(let buffer): requestBody(buffer, context: context)
+        case .end(let trailers): requestEnded(trailers)
+        }
+    }
+
+    private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestHead = head
+        keepAlive = head.isKeepAlive
+        requestComplete = false
+        responseStarted = false
+        bodyBytes = 0
+        retried = false
+
+        if head.uri.utf8.count > shared.configuration.maxURIBytes {
+            return answer(.uriTooLong, close: true)
+        }
+        let hosts = head.headers[canonicalForm: "host"]
+        guard hosts.count == 1 || (hosts.isEmpty && head.version == .http1_0) else {
+            return answer(.badRequest, close: true)
+        }
+        let (host, path) = Self.target(of: head.uri, host: hosts.first ?? "")
+        if path == "/_tako/status", let status = shared.statusHandler {
+            let (code, body) = status()
+            return answer(ErrorPage(status: code), body: body, contentType: "application/json")
+        }
+        guard let backend = shared.snapshots.snapshot.backend(host: host, path: path) else {
+            return answer(.notFound)
+        }
+        guard let endpoint = backend.pick() else {
+            return answer(.serviceUnavailable)
+        }
+        if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+            // Answered here (as nginx does): the client sends its body, the proxy streams it.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        self.backend = backend
+        let peer = context.channel.remoteAddress?.ipAddress
+        upstreamHead = HeaderRewriter.upstreamRequest(
+            head, clientAddress: peer, trustedPeer: peer.map(shared.configuration.trustedProxies.contains) ?? false,
+            scheme: shared.configuration.scheme, requestID: { shared.requestIDs.next() })
+        send(to: endpoint)
+    }
+
+    /// Takes an idle connection to `endpoint` or opens one, then relays the request with the
+    /// parts that already arrived.
+    private func send(to endpoint: UpstreamEndpoint, pending: [HTTPClientRequestPart] = []) {
+        guard let upstreamHead else { return }
+        self.endpoint = endpoint
+        endpoint.requestStarted()
+        if let connection = pool.take(endpoint.address) {
+            relay(over: connection, head: upstreamHead, pending: pending)
+            return
+        }
+        state = .connecting(pending: pending)
+        pauseReads()
+        let handler = NIOLoopBound(self, eventLoop: pool.eventLoop)
+        pool.connect(endpoint.address).whenComplete { result in
+            handler.value.connected(result, endpoint: endpoint)
+        }
+    }
+
+    private func relay(over connection: UpstreamConnection, head: HTTPRequestHead, pending: [HTTPClientRequestPart]) {
+        state = .proxying(connection)
+        connection.begin(delegate: self, head: head, responseTimeout: shared.configuration.upstreamResponseTimeout)
+        for part in pending { connection.write(part, flush: false) }
+        connection.flush()
+        resumeReads()
+    }
+
+    private func connected(_ result: Result<UpstreamConnection, any Error>, endpoint: UpstreamEndpoint) {
+        guard case .connecting(let pending) = state, endpoint === self.endpoint, let upstreamHead else {
+            // The client left meanwhile: keep the connection for someone else.
+            if case .success(let connection) = result { connection.release(reusable: true) }
+            return
+        }
+        switch result {
+        case .success(let connection):
+            relay(over: connection, head: upstreamHead, pending: pending)
+        case .failure:
+            endpoint.requestFinished()
+            self.endpoint = nil
+            // Nothing reached the upstream: an idempotent request may try another instance once.
+            if !retried, requestHead?.method.isIdempotent == true, let other = backend?.pick(excluding: endpoint) {
+                retried = true
+                send(to: other, pending: pending)
+                return
+            }
+            state = .answeredLocally
+            resumeReads()
+            answer(.badGateway, close: !requestComplete)
+        }
+    }
+
+    private func requestBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        bodyBytes += Int64(buffer.readableBytes)
+        if bodyBytes > shared.configuration.maxBodyBytes {
+            abandonUpstream()
+            if responseStarted {
+                context.close(promise: nil)
+            } else {
+                state = .answeredLocally
+                answer(.payloadTooLarge, close: true)
+            }
+            return
+        }
+        switch state {
+        case .connecting(var pending):
+            pending.append(.body(.byteBuffer(buffer)))
+            state = .connecting(pending: pending)
+        case .proxying(let connection):
+            connection.write(.body(.byteBuffer(buffer)), flush: false)
+            if !connection.isWritable { pauseReads() }
+        case .idle, .answeredLocally:
+            break
+        }
+    }
+
+    private func requestEnded(_ trailers: HTTPHeaders?) {
+        requestComplete = true
+        switch state {
+        case .connecting(var pending):
+            pending.append(.end(nil))
+            state = .connecting(pending: pending)
+        case .proxying(let connection):
+            connection.write(.end(nil), flush: true)
+        case .answeredLocally:
+            state = .idle
+        case .idle:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let connection) = state { connection.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Upstream → client
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        guard let context, let requestHead else { return }
+        if head.status == .continue { return }
+        responseStarted = true
+        // A response that arrives before the request body finished ends this connection:
+        // the rest of that body can no longer be told apart from a next request.
+        if !requestComplete { keepAlive = false }
+        let rewritten = HeaderRewriter.clientResponse(head, keepAlive: keepAlive, clientVersion: requestHead.version)
+        context.write(wrapOutboundOut(.head(rewritten)), promise: nil)
+    }
+
+    func upstreamResponseBody(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !context.channel.isWritable, case .proxying(let connection) = state {
+            connection.pauseReads()
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamResponseEnd() {
+        guard let context, case .proxying(let connection) = state else { return }
+        endpoint?.requestFinished()
+        endpoint = nil
+        connection.release(reusable: requestComplete)
+        finishResponse(context: context)
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable { resumeReads() } else { pauseReads() }
+    }
+
+    func upstreamFailed(timedOut: Bool) {
+        endpoint?.requestFinished()
+        endpoint = nil
+        guard let context else { return }
+        if responseStarted {
+            // Part of the response is out: the only honest signal left is closing.
+            context.close(promise: nil)
+            return
+        }
+        state = .answeredLocally
+        answer(timedOut ? .gatewayTimeout : .badGateway, close: !requestComplete)
+    }
+
+    // MARK: Local answers
+
+    private func answer(
+        _ page: ErrorPage, body: ByteBuffer? = nil, contentType: String? = nil, close: Bool = false
+    ) {
+        guard let context, let requestHead else { return }
+        if close { keepAlive = false }
+        state = requestComplete ? .idle : .answeredLocally
+        let body = body ?? context.channel.allocator.buffer(string: page.body())
+        var head = page.head(version: requestHead.version, keepAlive: keepAlive, contentLength: body.readableBytes)
+        if let contentType { head.headers.replaceOrAdd(name: "content-type", value: contentType) }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if requestHead.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        responseStarted = true
+        finishResponse(context: context)
+    }
+
+    private func finishResponse(context: ChannelHandlerContext) {
+        let close = !keepAlive
+        if requestComplete { state = .idle } else if case .proxying = state { state = .answeredLocally }
+        resumeReads()
+        let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        if close {
+            let channel = context.channel
+            promise?.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Drops the upstream connection of the current request, never to be reused.
+    private func abandonUpstream() {
+        if case .proxying(let connection) = state {
+            connection.release(reusable: false)
+        }
+        endpoint?.requestFinished()
+        endpoint = nil
+    }
+
+    // MARK: Connection events
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .proxying(let connection):
+            // The upstream may still be sending a response nobody will read.
+            connection.release(reusable: false)
+            endpoint?.requestFinished()
+        case .connecting:
+            endpoint?.requestFinished()
+        case .idle, .answeredLocally:
+            break
+        }
+        endpoint = nil
+        state = .idle
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .proxying(let connection) = state {
+            if context.channel.isWritable { connection.resumeReads() } else { connection.pauseReads() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func pauseReads() {
+        readsPaused = true
+    }
+
+    private func resumeReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Request target
+
+    /// The host and path a request is routed by. An absolute-form target
+    /// (`http://host/path`) names its own host (RFC 9112 §3.2.2).
+    static func target(of uri: String, host: Substring) -> (host: Substring, path: Substring) {
+        let bytes = uri.utf8
+        guard let first = bytes.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*") else { return (host, uri[...]) }
+        // "scheme://authority/path": find "://", then the first "/" after it.
+        var index = bytes.startIndex
+        var colonSlashSlash: String.Index?
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":"),
+                bytes[bytes.index(after: index)...].starts(with: "//".utf8)
+            {
+                colonSlashSlash = index
+                break
+            }
+            index = bytes.index(after: index)
+        }
+        guard let colonSlashSlash else { return (host, uri[...]) }
+        let authorityStart = bytes.index(colonSlashSlash, offsetBy: 3)
+        let rest = uri[authorityStart...]
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        return (rest[..<slash], slash == rest.endIndex ? "/"[...] : rest[slash...])
+    }
+}
+
+extension HTTPMethod {
+    /// Methods that may be retried on another instance when nothing reached the first one.
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: true
+        default: false
+        }
+    }
+}
+
+extension ErrorPage {
+    static let uriTooLong = ErrorPage(status: .uriTooLong)
+    static let payloadTooLarge = ErrorPage(status: .payloadTooLarge)
+}

@@ -1,0 +1,89 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// An HTTP/1.1 reverse proxy listener: routes by the published `RoutingSnapshot`, keeps
+/// upstream connections per event loop, and drains gracefully.
+///
+/// The owner creates it with a snapshot store and keeps publishing snapshots; requests never
+/// wait for the owner.
+public final class ProxyServer: Sendable {
+    /// Answers `GET /_tako/status` (status code and JSON body), supplied by the owner.
+    public typealias StatusHandler = @Sendable () -> (HTTPResponseStatus, ByteBuffer)
+
+    private let shared: ProxyShared
+    private let group: MultiThreadedEventLoopGroup
+    private let pools: [ObjectIdentifier: UpstreamPool]
+    private let state = Mutex<(server: (any Channel)?, connections: [ObjectIdentifier: any Channel])>((nil, [:]))
+
+    public init(
+        configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
+        statusHandler: StatusHandler? = nil
+    ) {
+        shared = ProxyShared(configuration: configuration, snapshots: snapshots, statusHandler: statusHandler)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, configuration: configuration)
+        }
+        self.pools = pools
+    }
+
+    /// Starts listening and returns the bound address (port 0 picks a free port).
+    public func start(host: String, port: Int) async throws -> SocketAddress {
+        let shared = self.shared
+        let pools = self.pools
+        let server = self
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(shared: shared, pool: pool))
+                    server.track(channel)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        state.withLock { $0.server = channel }
+        guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
+        return address
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLock { $0.connections[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (each connection closes after its
+    /// current response) for up to `deadline`, then closes whatever is left.
+    public func shutdown(deadline: TimeAmount = .seconds(30)) async {
+        let (server, connections) = state.withLock { ($0.server, Array($0.connections.values)) }
+        try? await server?.close()
+        for connection in connections {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let closed = connections.map(\.closeFuture)
+        let all = EventLoopFuture.andAllComplete(closed, on: group.any())
+        let timeout = group.any().scheduleTask(in: deadline) {
+            for connection in connections { connection.close(promise: nil) }
+        }
+        try? await all.get()
+        timeout.cancel()
+        for pool in pools.values {
+            try? await pool.eventLoop.submit { pool.closeAll() }.get()
+        }
+        try? await group.shutdownGracefully()
+    }
+}

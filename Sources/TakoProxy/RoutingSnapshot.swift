@@ -1,0 +1,38 @@
+import Synchronization
+import TakoCore
+
+/// What the proxy routes by: the route table and, for each app in it, its backend. Immutable;
+/// the owner builds a new one whenever routes or instances change and publishes it.
+public struct RoutingSnapshot: Sendable {
+    public let routes: RouteTable
+    public let apps: [String: AppBackend]
+
+    public init(routes: RouteTable = RouteTable(), apps: [String: AppBackend] = [:]) {
+        self.routes = routes
+        self.apps = apps
+    }
+
+    /// The backend for a request, or nil when no route matches.
+    func backend(host: Substring, path: Substring) -> AppBackend? {
+        guard let match = routes.match(host: String(host), path: String(path)) else { return nil }
+        return apps[match.app]
+    }
+}
+
+/// Holds the current snapshot. Publishing swaps it atomically; a request reads whichever
+/// snapshot is current when its head arrives and never waits for the owner.
+public final class RoutingSnapshotStore: Sendable {
+    private let current: Mutex<RoutingSnapshot>
+
+    public init(_ snapshot: RoutingSnapshot = RoutingSnapshot()) {
+        current = Mutex(snapshot)
+    }
+
+    public var snapshot: RoutingSnapshot {
+        current.withLock { $0 }
+    }
+
+    public func publish(_ snapshot: RoutingSnapshot) {
+        current.withLock { $0 = snapshot }
+    }
+}

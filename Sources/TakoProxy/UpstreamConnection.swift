@@ -1,0 +1,175 @@
+import NIOCore
+import NIOHTTP1
+
+/// Receives what an upstream connection delivers while it serves a request.
+protocol UpstreamConnectionDelegate: AnyObject {
+    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseBody(_ buffer: ByteBuffer)
+    func upstreamResponseEnd()
+    func upstreamReadComplete()
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The connection closed or failed before the response ended.
+    func upstreamFailed(timedOut: Bool)
+}
+
+/// One keep-alive connection to an upstream instance, the last handler in its pipeline.
+///
+/// It lives on the event loop of the client connection that opened it, so it talks to its
+/// delegate (the client's `ProxyHandler`) without hopping threads. Between requests it sits
+/// idle in that loop's `UpstreamPool`.
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let address: SocketAddress
+    private weak var pool: UpstreamPool?
+    private weak var delegate: (any UpstreamConnectionDelegate)?
+    private var context: ChannelHandlerContext?
+    /// False once the upstream said `Connection: close`, answered with framing NIO rejected,
+    /// or a response was cut short: such a connection is never reused.
+    private(set) var isReusable = true
+    private var responseInProgress = false
+    private var readsPaused = false
+    private var readPending = false
+    private var responseTimeout: Scheduled<Void>?
+
+    init(address: SocketAddress, pool: UpstreamPool) {
+        self.address = address
+        self.pool = pool
+    }
+
+    var channel: (any Channel)? { context?.channel }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    // MARK: Serving a request
+
+    /// Starts a request: from now on everything the upstream says goes to `delegate`.
+    func begin(delegate: any UpstreamConnectionDelegate, head: HTTPRequestHead, responseTimeout timeout: TimeAmount) {
+        self.delegate = delegate
+        responseInProgress = true
+        readsPaused = false
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+        responseTimeout = context.eventLoop.scheduleTask(in: timeout) {
+            connection.value.timedOut()
+        }
+    }
+
+    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+        guard let context else { return }
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    /// Back-pressure from the client: stop reading the upstream while the client is slow.
+    func pauseReads() {
+        readsPaused = true
+    }
+
+    func resumeReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// The delegate is done with this connection: back to the pool, or closed when it
+    /// cannot be reused.
+    func release(reusable: Bool) {
+        delegate = nil
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        if reusable && isReusable && !responseInProgress, let pool {
+            resumeReads()
+            pool.put(self)
+        } else {
+            isReusable = false
+            context?.close(promise: nil)
+        }
+    }
+
+    private func timedOut() {
+        isReusable = false
+        let delegate = self.delegate
+        self.delegate = nil
+        context?.close(promise: nil)
+        delegate?.upstreamFailed(timedOut: true)
+    }
+
+    // MARK: Channel events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            responseTimeout?.cancel()
+            responseTimeout = nil
+            if !head.isKeepAlive { isReusable = false }
+            delegate?.upstreamResponseHead(head)
+        case .body(let buffer):
+            delegate?.upstreamResponseBody(buffer)
+        case .end:
+            responseInProgress = false
+            // An idle connection that talks is broken; one with no listener is closed.
+            guard let delegate else {
+                isReusable = false
+                context.close(promise: nil)
+                return
+            }
+            delegate.upstreamResponseEnd()
+        }
+        if delegate == nil && responseInProgress {
+            // Data for a request nobody waits for any more (the client went away).
+            isReusable = false
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isReusable = false
+        responseTimeout?.cancel()
+        pool?.remove(self)
+        if responseInProgress, let delegate {
+            self.delegate = nil
+            delegate.upstreamFailed(timedOut: false)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed upstream responses (conflicting framing, bad chunks) land here: the
+        // connection is dropped and the client gets 502 through channelInactive.
+        isReusable = false
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+}

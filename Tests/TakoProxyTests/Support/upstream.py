@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""A small real upstream app for the proxy tests.
+
+usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <port>".
+  any path        -> 200 JSON {app, method, path, headers, body_bytes, body_sha256,
+                     connection_request (how many requests this TCP connection has served)}
+  /sse            -> text/event-stream, three events, each flushed as it is written
+  /bytes/N        -> 200 with N bytes of body (streamed in 64 KiB chunks)
+  /status/N       -> that status code
+Request bodies are read whole (Content-Length or chunked) and only hashed.
+"""
+import hashlib
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NAME = sys.argv[1]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        digest = hashlib.sha256()
+        total = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                remaining = size
+                while remaining:
+                    chunk = self.rfile.read(min(remaining, 65536))
+                    digest.update(chunk)
+                    total += len(chunk)
+                    remaining -= len(chunk)
+                self.rfile.readline()
+        else:
+            remaining = int(self.headers.get("Content-Length", "0"))
+            while remaining:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                total += len(chunk)
+                remaining -= len(chunk)
+        return total, digest.hexdigest()
+
+    def handle_any(self):
+        # One handler object serves one TCP connection: this counts requests on it.
+        self.served = getattr(self, "served", 0) + 1
+        total, sha = self.read_body()
+        if self.path == "/sse":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(3):
+                data = f"data: event {i}\n\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if self.path.startswith("/bytes/"):
+            size = int(self.path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            block = b"x" * 65536
+            while size:
+                piece = block[: min(size, len(block))]
+                self.wfile.write(piece)
+                size -= len(piece)
+            return
+        status = 200
+        if self.path.startswith("/status/"):
+            status = int(self.path.split("/")[2])
+        body = json.dumps({
+            "app": NAME, "method": self.command, "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body_bytes": total, "body_sha256": sha, "connection_request": self.served,
+        }).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "keep-alive, X-Secret-Hop")
+        self.send_header("X-Secret-Hop", "must not reach the client")
+        self.send_header("Keep-Alive", "timeout=5")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(f"READY {server.server_address[1]}", flush=True)
+server.serve_forever()
