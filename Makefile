@@ -4,7 +4,7 @@ BINDIR := $(PREFIX)/bin
 SWIFT ?= swift
 PRODUCTS := tako tako-server tako-dev-server
 
-.PHONY: all build release test test-deps install uninstall clean
+.PHONY: all build release test test-deps install uninstall clean bench
 
 all: build
 
@@ -21,6 +21,10 @@ test-deps:
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The proxy beside nginx in one run; writes docs/benchmarks.md (not a test).
+bench:
+	./scripts/bench.sh
 
 install: release
 	install -d "$(DESTDIR)$(BINDIR)"

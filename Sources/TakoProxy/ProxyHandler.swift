@@ -24,6 +24,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     private let shared: ProxyShared
     private let pool: UpstreamPool
+    private let connectionGuard: ConnectionGuard
     private var context: ChannelHandlerContext?
     private var state = State.idle
 
@@ -42,9 +43,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private var readsPaused = false
     private var readPending = false
 
-    init(shared: ProxyShared, pool: UpstreamPool) {
+    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard) {
         self.shared = shared
         self.pool = pool
+        self.connectionGuard = connectionGuard
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -62,6 +64,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        connectionGuard.headReceived()
         requestHead = head
         keepAlive = head.isKeepAlive
         requestComplete = false
@@ -71,6 +74,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
         if head.uri.utf8.count > shared.configuration.maxURIBytes {
             return answer(.uriTooLong, close: true)
+        }
+        if let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }),
+            length > shared.configuration.maxBodyBytes
+        {
+            return answer(.payloadTooLarge, close: true)
         }
         let hosts = head.headers[canonicalForm: "host"]
         guard hosts.count == 1 || (hosts.isEmpty && head.version == .http1_0) else {
@@ -183,6 +191,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             connection.write(.end(nil), flush: true)
         case .answeredLocally:
             state = .idle
+            connectionGuard.exchangeFinished()
         case .idle:
             break
         }
@@ -264,7 +273,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     private func finishResponse(context: ChannelHandlerContext) {
         let close = !keepAlive
-        if requestComplete { state = .idle } else if case .proxying = state { state = .answeredLocally }
+        if requestComplete {
+            state = .idle
+            connectionGuard.exchangeFinished()
+        } else if case .proxying = state {
+            state = .answeredLocally
+        }
         resumeReads()
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
@@ -300,6 +314,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         state = .idle
         self.context = nil
         context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Parse errors were answered 400 by NIO's HTTPServerProtocolErrorHandler; whatever
+        // follows on this connection cannot be trusted, so it ends here (and so does any
+        // upstream exchange of it).
+        context.close(promise: nil)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

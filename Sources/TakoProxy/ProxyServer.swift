@@ -45,9 +45,12 @@ public final class ProxyServer: Sendable {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    let connectionGuard = ConnectionGuard(configuration: shared.configuration)
+                    try channel.pipeline.syncOperations.addHandler(connectionGuard)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(shared: shared, pool: pool))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard))
                     server.track(channel)
                 }
             }

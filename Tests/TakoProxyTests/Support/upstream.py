@@ -7,6 +7,7 @@ usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <p
   /sse            -> text/event-stream, three events, each flushed as it is written
   /bytes/N        -> 200 with N bytes of body (streamed in 64 KiB chunks)
   /status/N       -> that status code
+  /__seen         -> JSON list of every "METHOD target" received so far (smuggling checks)
 Request bodies are read whole (Content-Length or chunked) and only hashed.
 """
 import hashlib
@@ -15,6 +16,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAME = sys.argv[1]
+SEEN = []  # every request target this upstream received, for /__seen
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -54,6 +56,14 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         # One handler object serves one TCP connection: this counts requests on it.
         self.served = getattr(self, "served", 0) + 1
+        if self.path == "/__seen":
+            body = json.dumps(SEEN).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        SEEN.append(f"{self.command} {self.path}")
         total, sha = self.read_body()
         if self.path == "/sse":
             self.send_response(200)

@@ -1,0 +1,139 @@
+import NIOCore
+
+/// The first handler of every client connection: it bounds what a client may cost before
+/// the HTTP parser has a request head to show for it.
+///
+/// - Idle keep-alive: no byte of a next request for `idleTimeout` → closed.
+/// - Slow-loris: a head not complete within `headTimeout` of its first byte → closed.
+/// - Oversized head: more than `maxHeadBytes` before the head is parsed → 431 and closed.
+///
+/// It counts raw bytes, so it never parses anything; `ProxyHandler` tells it when a head has
+/// arrived and when an exchange has finished.
+final class ConnectionGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// Between requests: waiting for the first byte of the next one.
+        case idle
+        /// Bytes of a head are arriving; `bytes` so far.
+        case readingHead(bytes: Int)
+        /// A request is being served: no client timers.
+        case busy
+        case closed
+    }
+
+    private let maxHeadBytes: Int
+    private let headTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var state = State.idle
+    private var timer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(configuration: ProxyConfiguration) {
+        maxHeadBytes = configuration.maxHeadBytes
+        headTimeout = configuration.headTimeout
+        idleTimeout = configuration.idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .idle:
+            let count = unwrapInboundIn(data).readableBytes
+            state = .readingHead(bytes: count)
+            arm(headTimeout)
+            if count > maxHeadBytes { return headTooLarge(context) }
+        case .readingHead(let bytes):
+            let total = bytes + unwrapInboundIn(data).readableBytes
+            state = .readingHead(bytes: total)
+            if total > maxHeadBytes { return headTooLarge(context) }
+        case .busy:
+            break
+        case .closed:
+            return
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A connection already answered here (431) only lingers to let the client read the
+        // answer: a drain just ends it. The HTTP handlers behind never saw a request on it.
+        if event is ChannelShouldQuiesceEvent, case .closed = state {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Events from ProxyHandler
+
+    /// A whole request head was parsed: the client is no longer on the clock.
+    func headReceived() {
+        if case .closed = state { return }
+        state = .busy
+        timer?.cancel()
+        timer = nil
+    }
+
+    /// The request and its response are both complete: the idle clock starts.
+    func exchangeFinished() {
+        guard case .busy = state else { return }
+        state = .idle
+        arm(idleTimeout)
+    }
+
+    // MARK: Private
+
+    private func arm(_ timeout: TimeAmount) {
+        timer?.cancel()
+        guard let context else { return }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: timeout) {
+            handler.value.timedOut()
+        }
+    }
+
+    private func timedOut() {
+        switch state {
+        case .idle, .readingHead:
+            state = .closed
+            context?.close(promise: nil)
+        case .busy, .closed:
+            break
+        }
+    }
+
+    /// Answers 431 below the HTTP codec (the parser has not produced a head to answer) and
+    /// closes: the rest of the connection's bytes can no longer be trusted. The write side
+    /// closes first and what the client still sends is read and dropped for a moment, so the
+    /// kernel does not reset the connection before the client has read the answer.
+    private func headTooLarge(_ context: ChannelHandlerContext) {
+        state = .closed
+        timer?.cancel()
+        let channel = NIOLoopBound(context.channel, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .seconds(2)) { channel.value.close(promise: nil) }
+        let body = "<!doctype html><title>431 Request Header Fields Too Large</title><h1>431 Request Header Fields Too Large</h1>\n"
+        let response =
+            "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/html; charset=utf-8\r\n"
+            + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n" + body
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response)), promise: nil)
+        context.close(mode: .output, promise: nil)
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make bench: Tako's proxy beside nginx (and the direct baseline) in one run of
+# ../shared/bench/proxy-bench.sh, then docs/benchmarks.md gets the table, date and machine.
+# Knobs pass through: ROUNDS, DURATION, WARMUP, SCENARIOS, TARGETS (default "nginx tako").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+[ -f "$SHARED/bench/proxy-bench.sh" ] || { echo "error: $SHARED/bench/proxy-bench.sh not found; set SHARED" >&2; exit 1; }
+
+swift build -c release --product tako-server
+BIN="$(swift build -c release --show-bin-path)/tako-server"
+
+export BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tako-bench}
+export ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10} WARMUP=${WARMUP:-3}
+export SCENARIOS=${SCENARIOS:-"http-small http-16k"}
+# Expanded by the harness, which exports BENCH_CONFIG_JSON before it starts the proxy.
+export PROXY_CMD="$BIN proxy --config \$BENCH_CONFIG_JSON"
+read -r -a targets <<<"${TARGETS:-nginx tako}"
+
+bash "$SHARED/bench/proxy-bench.sh" "${targets[@]}"
+
+latest=$(ls -td "$BENCH_DIR"/results/*/ | head -1)
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` ($(date -u +%Y-%m-%d)): ../shared/bench/proxy-bench.sh with nginx and"
+  echo "\`tako-server proxy\` in the same run, the proxy pinned to one core and the load generator and"
+  echo "upstream to the other. Compare ratios to nginx from one run, not absolute numbers across days."
+  echo
+  echo '```'
+  cat "$latest/meta.txt"
+  echo '```'
+  echo
+  cat "$latest/table.md"
+} >docs/benchmarks.md
+echo "wrote docs/benchmarks.md from $latest" >&2
