@@ -17,6 +17,13 @@ export SCENARIOS=${SCENARIOS:-"http-small http-16k"}
 export PROXY_CMD="$BIN proxy --config \$BENCH_CONFIG_JSON"
 read -r -a targets <<<"${TARGETS:-nginx tako}"
 
+# The harness makes its 16 KiB fixture with `base64 | head -c`, which dies of SIGPIPE under its
+# own `pipefail` on a first run; making the file first (same content rule) avoids that.
+mkdir -p "$BENCH_DIR/www"
+if [ "$(stat -c %s "$BENCH_DIR/www/16k" 2>/dev/null || echo 0)" != 16384 ]; then
+  (head -c 16384 /dev/urandom | base64 -w0 | head -c 16384 >"$BENCH_DIR/www/16k") || true
+fi
+
 bash "$SHARED/bench/proxy-bench.sh" "${targets[@]}"
 
 latest=$(ls -td "$BENCH_DIR"/results/*/ | head -1)
