@@ -28,7 +28,13 @@ final class ConnectionGuard: ChannelInboundHandler {
     private let headTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var state = State.idle
+    /// When the current state's clock runs out (`.distantFuture` while busy).
+    private var deadline = NIODeadline.distantFuture
+    /// The one scheduled check, if any. Requests on a busy keep-alive connection only move
+    /// `deadline`; the check re-arms itself when it fires early, so there is no timer to
+    /// schedule and cancel per request.
     private var timer: Scheduled<Void>?
+    private var timerFires = NIODeadline.distantFuture
     private var context: ChannelHandlerContext?
 
     init(configuration: ProxyConfiguration) {
@@ -88,8 +94,7 @@ final class ConnectionGuard: ChannelInboundHandler {
     func headReceived() {
         if case .closed = state { return }
         state = .busy
-        timer?.cancel()
-        timer = nil
+        deadline = .distantFuture
     }
 
     /// The request and its response are both complete: the idle clock starts.
@@ -102,19 +107,34 @@ final class ConnectionGuard: ChannelInboundHandler {
     // MARK: Private
 
     private func arm(_ timeout: TimeAmount) {
+        deadline = .now() + timeout
+        scheduleCheck()
+    }
+
+    /// Makes sure a check runs no later than `deadline`. A check is never scheduled further
+    /// ahead than `headTimeout`, so the common step from idle to reading a head (whose
+    /// deadline is `headTimeout` away) never needs a new timer.
+    private func scheduleCheck() {
+        guard let context, deadline < timerFires else { return }
         timer?.cancel()
-        guard let context else { return }
+        timerFires = min(deadline, .now() + headTimeout)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: timeout) {
-            handler.value.timedOut()
+        timer = context.eventLoop.scheduleTask(deadline: timerFires) {
+            handler.value.check()
         }
     }
 
-    private func timedOut() {
+    private func check() {
+        timer = nil
+        timerFires = .distantFuture
         switch state {
         case .idle, .readingHead:
-            state = .closed
-            context?.close(promise: nil)
+            if NIODeadline.now() >= deadline {
+                state = .closed
+                context?.close(promise: nil)
+            } else {
+                scheduleCheck()
+            }
         case .busy, .closed:
             break
         }
@@ -127,6 +147,7 @@ final class ConnectionGuard: ChannelInboundHandler {
     private func headTooLarge(_ context: ChannelHandlerContext) {
         state = .closed
         timer?.cancel()
+        timerFires = .distantFuture
         let channel = NIOLoopBound(context.channel, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: .seconds(2)) { channel.value.close(promise: nil) }
         let body = "<!doctype html><title>431 Request Header Fields Too Large</title><h1>431 Request Header Fields Too Large</h1>\n"

@@ -1,28 +1,81 @@
 import NIOHTTP1
 
 /// The header changes a reverse proxy makes, in both directions (RFC 9110 §7.6.1).
+///
+/// Each head is rewritten in one pass that copies the headers it keeps: this runs for every
+/// request and response, so it avoids repeated scans, lower-cased copies and `Set` lookups.
 enum HeaderRewriter {
-    /// Hop-by-hop headers: they describe one connection and never cross the proxy.
-    /// `transfer-encoding` is among them: NIO decodes the incoming framing and the encoder
-    /// frames the outgoing message itself.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-        "proxy-authenticate", "proxy-authorization",
-    ]
+    /// What a header name means to the proxy.
+    enum Role {
+        /// Describes one connection and never crosses the proxy.
+        case hopByHop
+        /// `Connection`: hop-by-hop, and names further hop-by-hop headers.
+        case connection
+        /// Hop-by-hop too: NIO decodes the incoming framing and frames the outgoing message.
+        case transferEncoding
+        case contentLength
+        case host
+        case expect
+        case forwardedFor
+        case forwardedProto
+        case forwardedHost
+        case requestID
+        case other
+    }
 
-    /// Removes hop-by-hop headers and every header the `Connection` header names.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        var named: [String] = []
-        for value in headers[canonicalForm: "connection"] {
-            named.append(value.lowercased())
+    static func role(of name: String) -> Role {
+        var name = name
+        return name.withUTF8 { bytes in
+            switch bytes.count {
+            case 2: return matches(bytes, "te") ? .hopByHop : .other
+            case 4: return matches(bytes, "host") ? .host : .other
+            case 6: return matches(bytes, "expect") ? .expect : .other
+            case 7:
+                if matches(bytes, "trailer") || matches(bytes, "upgrade") { return .hopByHop }
+                return .other
+            case 10:
+                if matches(bytes, "connection") { return .connection }
+                if matches(bytes, "keep-alive") { return .hopByHop }
+                return .other
+            case 12: return matches(bytes, "x-request-id") ? .requestID : .other
+            case 14: return matches(bytes, "content-length") ? .contentLength : .other
+            case 15: return matches(bytes, "x-forwarded-for") ? .forwardedFor : .other
+            case 16:
+                if matches(bytes, "x-forwarded-host") { return .forwardedHost }
+                if matches(bytes, "proxy-connection") { return .hopByHop }
+                return .other
+            case 17:
+                if matches(bytes, "transfer-encoding") { return .transferEncoding }
+                if matches(bytes, "x-forwarded-proto") { return .forwardedProto }
+                return .other
+            case 18: return matches(bytes, "proxy-authenticate") ? .hopByHop : .other
+            case 19: return matches(bytes, "proxy-authorization") ? .hopByHop : .other
+            default: return .other
+            }
         }
-        headers.remove(name: "connection")
-        for name in hopByHop where headers.contains(name: name) {
-            headers.remove(name: name)
+    }
+
+    /// ASCII case-insensitive comparison with a lower-case name (only A-Z fold).
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let target = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        for index in 0..<bytes.count {
+            var byte = bytes[index]
+            if byte >= 65 && byte <= 90 { byte += 32 }
+            if byte != target[index] { return false }
         }
-        for name in named where headers.contains(name: name) {
-            headers.remove(name: name)
-        }
+        return true
+    }
+
+    /// Whether the last transfer coding is `chunked` (the only one NIO's decoder accepts).
+    private static func isChunked(_ value: String) -> Bool {
+        let last = value.split(separator: ",").last.map { $0.trimmingSpaces() } ?? ""
+        return last.count == 7 && last.lowercased() == "chunked"
+    }
+
+    /// The tokens of a `Connection` header value, lower-cased.
+    private static func connectionTokens(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
     }
 
     /// The head sent upstream: hop-by-hop headers gone, `X-Forwarded-*` and `X-Request-ID`
@@ -30,32 +83,53 @@ enum HeaderRewriter {
     static func upstreamRequest(
         _ head: HTTPRequestHead, clientAddress: String?, trustedPeer: Bool, scheme: String, requestID: () -> String
     ) -> HTTPRequestHead {
-        var headers = head.headers
-        let chunked = headers[canonicalForm: "transfer-encoding"].last.map { $0.lowercased() == "chunked" } ?? false
-        removeHopByHop(&headers)
-        if chunked, !headers.contains(name: "content-length") {
-            headers.add(name: "transfer-encoding", value: "chunked")
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 4)
+        var named: [String] = []
+        var chunked = false
+        var hasLength = false
+        var host: String?
+        var hasRequestID = false
+        var forwardedFor: String?
+        var forwardedProto: String?
+        var forwardedHost: String?
+        for (name, value) in head.headers {
+            switch role(of: name) {
+            case .hopByHop, .expect:
+                // `Expect: 100-continue` is answered by the proxy itself (see ProxyHandler).
+                continue
+            case .connection:
+                named += connectionTokens(value)
+                continue
+            case .transferEncoding:
+                chunked = isChunked(value)
+                continue
+            case .forwardedFor:
+                if trustedPeer { forwardedFor = forwardedFor.map { "\($0), \(value)" } ?? value }
+                continue
+            case .forwardedProto:
+                if trustedPeer { forwardedProto = value }
+                continue
+            case .forwardedHost:
+                if trustedPeer { forwardedHost = value }
+                continue
+            case .contentLength: hasLength = true
+            case .host: host = value
+            case .requestID: hasRequestID = true
+            case .other: break
+            }
+            headers.add(name: name, value: value)
         }
-
-        let forwardedFor = trustedPeer ? headers["x-forwarded-for"].joined(separator: ", ") : ""
-        headers.remove(name: "x-forwarded-for")
+        if chunked && !hasLength { headers.add(name: "transfer-encoding", value: "chunked") }
         if let clientAddress {
-            headers.add(name: "x-forwarded-for", value: forwardedFor.isEmpty ? clientAddress : "\(forwardedFor), \(clientAddress)")
-        } else if !forwardedFor.isEmpty {
+            headers.add(name: "x-forwarded-for", value: forwardedFor.map { "\($0), \(clientAddress)" } ?? clientAddress)
+        } else if let forwardedFor {
             headers.add(name: "x-forwarded-for", value: forwardedFor)
         }
-        if !trustedPeer || !headers.contains(name: "x-forwarded-proto") {
-            headers.replaceOrAdd(name: "x-forwarded-proto", value: scheme)
-        }
-        if !trustedPeer || !headers.contains(name: "x-forwarded-host"), let host = headers.first(name: "host") {
-            headers.replaceOrAdd(name: "x-forwarded-host", value: host)
-        }
-        // The proxy answers `Expect: 100-continue` itself (see ProxyHandler), so the upstream
-        // must not wait for a body it already has.
-        headers.remove(name: "expect")
-        if !headers.contains(name: "x-request-id") {
-            headers.add(name: "x-request-id", value: requestID())
-        }
+        headers.add(name: "x-forwarded-proto", value: forwardedProto ?? scheme)
+        if let value = forwardedHost ?? host { headers.add(name: "x-forwarded-host", value: value) }
+        if !hasRequestID { headers.add(name: "x-request-id", value: requestID()) }
+        for name in named where role(of: name) == .other { headers.remove(name: name) }
         // Upstream connections are always HTTP/1.1 keep-alive, whatever the client spoke.
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }
@@ -63,17 +137,44 @@ enum HeaderRewriter {
     /// The head sent to the client: hop-by-hop headers gone; `Connection: close` when this
     /// is the connection's last response.
     static func clientResponse(_ head: HTTPResponseHead, keepAlive: Bool, clientVersion: HTTPVersion) -> HTTPResponseHead {
-        var headers = head.headers
-        let chunked = headers[canonicalForm: "transfer-encoding"].last.map { $0.lowercased() == "chunked" } ?? false
-        removeHopByHop(&headers)
-        if chunked, !headers.contains(name: "content-length"), clientVersion != .http1_0 {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 1)
+        var named: [String] = []
+        var chunked = false
+        var hasLength = false
+        for (name, value) in head.headers {
+            switch role(of: name) {
+            case .hopByHop:
+                continue
+            case .connection:
+                named += connectionTokens(value)
+                continue
+            case .transferEncoding:
+                chunked = isChunked(value)
+                continue
+            case .contentLength: hasLength = true
+            default: break
+            }
+            headers.add(name: name, value: value)
+        }
+        if chunked, !hasLength, clientVersion != .http1_0 {
             headers.add(name: "transfer-encoding", value: "chunked")
         }
+        for name in named where role(of: name) == .other { headers.remove(name: name) }
         if !keepAlive {
             headers.add(name: "connection", value: "close")
         } else if clientVersion == .http1_0 {
             headers.add(name: "connection", value: "keep-alive")
         }
         return HTTPResponseHead(version: clientVersion, status: head.status, headers: headers)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
     }
 }

@@ -39,6 +39,18 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private var bodyBytes: Int64 = 0
     private var retried = false
 
+    /// The client's address, formatted once per connection for `X-Forwarded-For`.
+    private var peerAddress: String?
+    private var peerIsTrusted = false
+
+    /// Parts of pipelined requests that arrived while an exchange was still in flight,
+    /// served in order once it finishes. (Reads are paused meanwhile, so this stays small.)
+    /// Doing this here rather than with NIO's pipelining assistance keeps the usual keep-alive
+    /// request free of read-interest changes: two `epoll_ctl` calls per request saved.
+    private var queued: [HTTPServerRequestPart] = []
+    /// A drain asked this connection to close after its current exchange.
+    private var quiescing = false
+
     // Back-pressure on the client connection.
     private var readsPaused = false
     private var readPending = false
@@ -51,16 +63,49 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        peerAddress = context.channel.remoteAddress?.ipAddress
+        peerIsTrusted = peerAddress.map(shared.configuration.trustedProxies.contains) ?? false
     }
 
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (isHead(part) && !isIdle) {
+            queued.append(part)
+            pauseReads()
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head): requestStarted(head, context: context)
         case .body(let buffer): requestBody(buffer, context: context)
         case .end(let trailers): requestEnded(trailers)
         }
+    }
+
+    private var isIdle: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
+    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
+    /// The previous exchange finished: serve what was pipelined behind it.
+    private func exchangeFinished() {
+        connectionGuard.exchangeFinished()
+        guard let context else { return }
+        while !queued.isEmpty {
+            if isHead(queued[0]) && !isIdle { return }
+            handle(queued.removeFirst(), context: context)
+        }
+        resumeReads()
     }
 
     private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -80,7 +125,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         {
             return answer(.payloadTooLarge, close: true)
         }
-        let hosts = head.headers[canonicalForm: "host"]
+        let hosts = head.headers["host"]
         guard hosts.count == 1 || (hosts.isEmpty && head.version == .http1_0) else {
             return answer(.badRequest, close: true)
         }
@@ -100,10 +145,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         self.backend = backend
-        let peer = context.channel.remoteAddress?.ipAddress
+        let requestIDs = shared.requestIDs
         upstreamHead = HeaderRewriter.upstreamRequest(
-            head, clientAddress: peer, trustedPeer: peer.map(shared.configuration.trustedProxies.contains) ?? false,
-            scheme: shared.configuration.scheme, requestID: { shared.requestIDs.next() })
+            head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: shared.configuration.scheme,
+            requestID: { requestIDs.next() })
         send(to: endpoint)
     }
 
@@ -191,7 +236,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             connection.write(.end(nil), flush: true)
         case .answeredLocally:
             state = .idle
-            connectionGuard.exchangeFinished()
+            exchangeFinished()
         case .idle:
             break
         }
@@ -272,20 +317,34 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     }
 
     private func finishResponse(context: ChannelHandlerContext) {
-        let close = !keepAlive
+        let close = !keepAlive || quiescing
+        if close {
+            queued.removeAll()
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+            let channel = context.channel
+            promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
         if requestComplete {
             state = .idle
-            connectionGuard.exchangeFinished()
-        } else if case .proxying = state {
-            state = .answeredLocally
+            if !close { exchangeFinished() }
+        } else {
+            // The rest of this request's body is read and dropped (or the connection closes).
+            if case .proxying = state { state = .answeredLocally }
+            if !close { resumeReads() }
         }
-        resumeReads()
-        let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
-        if close {
-            let channel = context.channel
-            promise?.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            return context.fireUserInboundEventTriggered(event)
         }
+        // A drain: an idle connection closes now, a busy one after its current response.
+        quiescing = true
+        keepAlive = false
+        if isIdle && queued.isEmpty { context.close(promise: nil) }
     }
 
     /// Drops the upstream connection of the current request, never to be reused.
@@ -355,9 +414,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
 
     /// The host and path a request is routed by. An absolute-form target
     /// (`http://host/path`) names its own host (RFC 9112 §3.2.2).
-    static func target(of uri: String, host: Substring) -> (host: Substring, path: Substring) {
+    static func target(of uri: String, host: String) -> (host: String, path: String) {
         let bytes = uri.utf8
-        guard let first = bytes.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*") else { return (host, uri[...]) }
+        guard let first = bytes.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*") else { return (host, uri) }
         // "scheme://authority/path": find "://", then the first "/" after it.
         var index = bytes.startIndex
         var colonSlashSlash: String.Index?
@@ -370,11 +429,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
             }
             index = bytes.index(after: index)
         }
-        guard let colonSlashSlash else { return (host, uri[...]) }
+        guard let colonSlashSlash else { return (host, uri) }
         let authorityStart = bytes.index(colonSlashSlash, offsetBy: 3)
         let rest = uri[authorityStart...]
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        return (rest[..<slash], slash == rest.endIndex ? "/"[...] : rest[slash...])
+        return (String(rest[..<slash]), slash == rest.endIndex ? "/" : String(rest[slash...]))
     }
 }
 

@@ -47,8 +47,11 @@ public final class ProxyServer: Sendable {
                     }
                     let connectionGuard = ConnectionGuard(configuration: shared.configuration)
                     try channel.pipeline.syncOperations.addHandler(connectionGuard)
+                    // Pipelined requests are ordered by ProxyHandler itself (see its `queued`).
+                    // Outbound header validation is off: every header sent was parsed (and
+                    // validated) by llhttp on the way in, or is one the proxy writes itself.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true)
+                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard))
                     server.track(channel)

@@ -20,15 +20,29 @@ final class ProxyShared: Sendable {
 /// `X-Request-ID` values: a random prefix per process and a counter, so generating one costs
 /// an atomic increment rather than a call into the system's random source.
 final class RequestIDGenerator: Sendable {
-    private let prefix: String
+    private let prefix: UInt64
     private let counter = Atomic<UInt64>(0)
 
     init() {
-        prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        prefix = UInt64.random(in: 0...UInt64.max)
     }
 
+    /// 16 hex digits of prefix, '-', 16 hex digits of counter: fixed width, built in place.
     func next() -> String {
         let value = counter.add(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(value, radix: 16)
+        return String(unsafeUninitializedCapacity: 33) { buffer in
+            Self.writeHex(prefix, into: buffer, at: 0)
+            buffer[16] = UInt8(ascii: "-")
+            Self.writeHex(value, into: buffer, at: 17)
+            return 33
+        }
+    }
+
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        for index in 0..<16 {
+            let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xF)
+            buffer[offset + index] = digits.utf8Start[nibble]
+        }
     }
 }

@@ -13,8 +13,8 @@ public struct RoutingSnapshot: Sendable {
     }
 
     /// The backend for a request, or nil when no route matches.
-    func backend(host: Substring, path: Substring) -> AppBackend? {
-        guard let match = routes.match(host: String(host), path: String(path)) else { return nil }
+    func backend(host: String, path: String) -> AppBackend? {
+        guard let match = routes.match(host: host, path: path) else { return nil }
         return apps[match.app]
     }
 }

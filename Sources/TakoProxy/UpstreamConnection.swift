@@ -32,7 +32,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseInProgress = false
     private var readsPaused = false
     private var readPending = false
-    private var responseTimeout: Scheduled<Void>?
+    /// When the awaited response head is overdue (`.distantFuture` when none is awaited).
+    /// Like `ConnectionGuard`, one lazily re-armed check serves many requests.
+    private var headDeadline = NIODeadline.distantFuture
+    private var timer: Scheduled<Void>?
+    private var timerFires = NIODeadline.distantFuture
 
     init(address: SocketAddress, pool: UpstreamPool) {
         self.address = address
@@ -55,9 +59,29 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         readsPaused = false
         guard let context else { return }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
-        responseTimeout = context.eventLoop.scheduleTask(in: timeout) {
-            connection.value.timedOut()
+        headDeadline = .now() + timeout
+        if headDeadline < timerFires {
+            timer?.cancel()
+            timerFires = headDeadline
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleTask(deadline: headDeadline) {
+                connection.value.checkDeadline()
+            }
+        }
+    }
+
+    private func checkDeadline() {
+        timer = nil
+        timerFires = .distantFuture
+        guard headDeadline != .distantFuture, let context else { return }
+        if NIODeadline.now() >= headDeadline {
+            timedOut()
+        } else {
+            timerFires = headDeadline
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleTask(deadline: headDeadline) {
+                connection.value.checkDeadline()
+            }
         }
     }
 
@@ -92,8 +116,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// cannot be reused.
     func release(reusable: Bool) {
         delegate = nil
-        responseTimeout?.cancel()
-        responseTimeout = nil
+        headDeadline = .distantFuture
         if reusable && isReusable && !responseInProgress, let pool {
             resumeReads()
             pool.put(self)
@@ -104,6 +127,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func timedOut() {
+        headDeadline = .distantFuture
         isReusable = false
         let delegate = self.delegate
         self.delegate = nil
@@ -116,8 +140,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            responseTimeout?.cancel()
-            responseTimeout = nil
+            headDeadline = .distantFuture
             if !head.isKeepAlive { isReusable = false }
             delegate?.upstreamResponseHead(head)
         case .body(let buffer):
@@ -149,7 +172,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isReusable = false
-        responseTimeout?.cancel()
+        timer?.cancel()
+        timer = nil
         pool?.remove(self)
         if responseInProgress, let delegate {
             self.delegate = nil

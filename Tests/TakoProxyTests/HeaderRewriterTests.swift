@@ -73,8 +73,30 @@ struct HeaderRewriterTests {
         ("*", "h.test", "h.test", "*"),
     ])
     func requestTargets(uri: String, host: String, expectedHost: String, expectedPath: String) {
-        let (foundHost, foundPath) = ProxyHandler.target(of: uri, host: host[...])
-        #expect(foundHost == expectedHost[...])
-        #expect(foundPath == expectedPath[...])
+        let (foundHost, foundPath) = ProxyHandler.target(of: uri, host: host)
+        #expect(foundHost == expectedHost)
+        #expect(foundPath == expectedPath)
+    }
+}
+
+@Suite("Request IDs and header roles")
+struct RequestIDTests {
+    @Test func requestIDsAreFixedWidthHexAndUnique() {
+        let generator = RequestIDGenerator()
+        let ids = (0..<1000).map { _ in generator.next() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(3) {
+            #expect(id.utf8.count == 33)
+            #expect(id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || $0 == UInt8(ascii: "-") })
+        }
+    }
+
+    @Test(arguments: [
+        ("Connection", HeaderRewriter.Role.connection), ("KEEP-ALIVE", .hopByHop), ("Te", .hopByHop),
+        ("Transfer-Encoding", .transferEncoding), ("x-forwarded-FOR", .forwardedFor), ("X-Request-Id", .requestID),
+        ("Proxy-Authorization", .hopByHop), ("Host", .host), ("X-Custom", .other), ("Keep_Alive", .other),
+    ])
+    func headerRolesIgnoreCase(name: String, role: HeaderRewriter.Role) {
+        #expect(HeaderRewriter.role(of: name) == role)
     }
 }
