@@ -9,7 +9,7 @@ import NIOCore
 ///
 /// It counts raw bytes, so it never parses anything; `ProxyHandler` tells it when a head has
 /// arrived and when an exchange has finished.
-final class ConnectionGuard: ChannelInboundHandler {
+final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer

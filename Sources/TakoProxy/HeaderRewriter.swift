@@ -81,7 +81,8 @@ enum HeaderRewriter {
     /// The head sent upstream: hop-by-hop headers gone, `X-Forwarded-*` and `X-Request-ID`
     /// set, the request's own body framing kept. `Host` passes through unchanged.
     static func upstreamRequest(
-        _ head: HTTPRequestHead, clientAddress: String?, trustedPeer: Bool, scheme: String, requestID: () -> String
+        _ head: HTTPRequestHead, clientAddress: String?, trustedPeer: Bool, scheme: String, upgrade: String? = nil,
+        requestID: () -> String
     ) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 4)
@@ -130,6 +131,11 @@ enum HeaderRewriter {
         if let value = forwardedHost ?? host { headers.add(name: "x-forwarded-host", value: value) }
         if !hasRequestID { headers.add(name: "x-request-id", value: requestID()) }
         for name in named where role(of: name) == .other { headers.remove(name: name) }
+        if let upgrade {
+            // The one hop-by-hop exchange that must cross: the upstream decides on the switch.
+            headers.add(name: "connection", value: "upgrade")
+            headers.add(name: "upgrade", value: upgrade)
+        }
         // Upstream connections are always HTTP/1.1 keep-alive, whatever the client spoke.
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }

@@ -6,7 +6,7 @@ import NIOHTTP1
 ///
 /// Everything here runs on the client channel's event loop; the upstream connection lives on
 /// the same loop, so relaying is plain method calls with no locks, futures or tasks.
-final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamConnectionDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -38,6 +38,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
     private var responseStarted = false
     private var bodyBytes: Int64 = 0
     private var retried = false
+    /// The protocol the client asked to switch to (`Upgrade` + `Connection: upgrade`).
+    private var upgrade: String?
+    /// The upstream agreed (101): once its head is relayed, the connection becomes a tunnel.
+    private var switchingProtocols = false
 
     /// The client's address, formatted once per connection for `X-Forwarded-For`.
     private var peerAddress: String?
@@ -116,6 +120,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         responseStarted = false
         bodyBytes = 0
         retried = false
+        switchingProtocols = false
+        upgrade = nil
+        if let requested = head.headers.first(name: "upgrade"),
+            head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" })
+        {
+            upgrade = requested
+        }
 
         if head.uri.utf8.count > shared.configuration.maxURIBytes {
             return answer(.uriTooLong, close: true)
@@ -148,7 +159,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         let requestIDs = shared.requestIDs
         upstreamHead = HeaderRewriter.upstreamRequest(
             head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: shared.configuration.scheme,
-            requestID: { requestIDs.next() })
+            upgrade: upgrade, requestID: { requestIDs.next() })
         send(to: endpoint)
     }
 
@@ -256,7 +267,20 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         // A response that arrives before the request body finished ends this connection:
         // the rest of that body can no longer be told apart from a next request.
         if !requestComplete { keepAlive = false }
-        let rewritten = HeaderRewriter.clientResponse(head, keepAlive: keepAlive, clientVersion: requestHead.version)
+        if upgrade != nil {
+            if head.status == .switchingProtocols {
+                switchingProtocols = true
+            } else {
+                // Refused: the parser stopped at the upgrade request, so this connection
+                // cannot carry another request.
+                keepAlive = false
+            }
+        }
+        var rewritten = HeaderRewriter.clientResponse(head, keepAlive: keepAlive, clientVersion: requestHead.version)
+        if switchingProtocols {
+            rewritten.headers.replaceOrAdd(name: "connection", value: "upgrade")
+            rewritten.headers.replaceOrAdd(name: "upgrade", value: head.headers.first(name: "upgrade") ?? upgrade ?? "")
+        }
         context.write(wrapOutboundOut(.head(rewritten)), promise: nil)
     }
 
@@ -276,8 +300,66 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionDelegate {
         guard let context, case .proxying(let connection) = state else { return }
         endpoint?.requestFinished()
         endpoint = nil
+        if switchingProtocols {
+            return startTunnel(context: context, upstream: connection)
+        }
         connection.release(reusable: requestComplete)
         finishResponse(context: context)
+    }
+
+    /// After `101 Switching Protocols`: both connections drop their HTTP handlers and relay
+    /// raw bytes to each other until one of them closes.
+    private func startTunnel(context: ChannelHandlerContext, upstream: UpstreamConnection) {
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        guard let upstreamChannel = upstream.channel else {
+            context.close(promise: nil)
+            return
+        }
+        let client = context.channel
+        state = .idle
+        queued.removeAll()
+        upstream.detachForTunnel()
+        let clientTunnel = TunnelHandler(partner: upstreamChannel)
+        let upstreamTunnel = TunnelHandler(partner: client)
+        do {
+            let clientPipeline = client.pipeline.syncOperations
+            let upstreamPipeline = upstreamChannel.pipeline.syncOperations
+            try clientPipeline.addHandler(clientTunnel)
+            try upstreamPipeline.addHandler(upstreamTunnel)
+            clientPipeline.removeHandler(context: context, promise: nil)
+            for type in [HTTPServerProtocolErrorHandler.self, HTTPResponseEncoder.self, ConnectionGuard.self] as [any ChannelHandler.Type] {
+                clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: type), promise: nil)
+            }
+            for type in [UpstreamConnection.self, HTTPRequestEncoder.self] as [any ChannelHandler.Type] {
+                upstreamPipeline.removeHandler(context: try upstreamPipeline.context(handlerType: type), promise: nil)
+            }
+            // Decoders leave on a later tick (handing on their leftovers); the tunnel opens
+            // once both are gone.
+            let clientDecoderGone = client.eventLoop.makePromise(of: Void.self)
+            let upstreamDecoderGone = client.eventLoop.makePromise(of: Void.self)
+            clientPipeline.removeHandler(
+                context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self),
+                promise: clientDecoderGone)
+            upstreamPipeline.removeHandler(
+                context: try upstreamPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self),
+                promise: upstreamDecoderGone)
+            let tunnels = NIOLoopBound((clientTunnel, upstreamTunnel), eventLoop: client.eventLoop)
+            clientDecoderGone.futureResult.and(upstreamDecoderGone.futureResult).whenComplete { result in
+                switch result {
+                case .success:
+                    tunnels.value.0.open()
+                    tunnels.value.1.open()
+                case .failure:
+                    client.close(promise: nil)
+                    upstreamChannel.close(promise: nil)
+                }
+            }
+        } catch {
+            client.close(promise: nil)
+            upstreamChannel.close(promise: nil)
+        }
+        client.read()
+        upstreamChannel.read()
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {

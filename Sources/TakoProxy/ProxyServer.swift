@@ -47,11 +47,15 @@ public final class ProxyServer: Sendable {
                     }
                     let connectionGuard = ConnectionGuard(configuration: shared.configuration)
                     try channel.pipeline.syncOperations.addHandler(connectionGuard)
-                    // Pipelined requests are ordered by ProxyHandler itself (see its `queued`).
-                    // Outbound header validation is off: every header sent was parsed (and
-                    // validated) by llhttp on the way in, or is one the proxy writes itself.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    // NIO's HTTP/1.1 server codec, put together by hand: pipelined requests are
+                    // ordered by ProxyHandler itself (see its `queued`); outbound header
+                    // validation is left out because every header sent was parsed (and
+                    // validated) by llhttp on the way in or is one the proxy writes itself;
+                    // the decoder hands on leftover bytes so an upgrade can become a tunnel.
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(HTTPResponseEncoder())
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+                    try sync.addHandler(HTTPServerProtocolErrorHandler())
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard))
                     server.track(channel)

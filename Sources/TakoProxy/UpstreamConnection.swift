@@ -126,6 +126,19 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// After `101 Switching Protocols`: this connection stops speaking HTTP (ProxyHandler
+    /// swaps the handlers) and is never pooled again.
+    func detachForTunnel() {
+        isReusable = false
+        responseInProgress = false
+        delegate = nil
+        headDeadline = .distantFuture
+        timer?.cancel()
+        timer = nil
+        readsPaused = false
+        readPending = false
+    }
+
     private func timedOut() {
         headDeadline = .distantFuture
         isReusable = false

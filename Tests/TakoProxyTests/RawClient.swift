@@ -31,6 +31,11 @@ final class RawClient {
         close(fd)
     }
 
+    /// Closes the connection now (before the proxy is stopped, so a drain need not wait).
+    func disconnect() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// Sends `text`; returns false when the peer has closed (EPIPE / reset).
     @discardableResult
     func send(_ text: String) -> Bool {
@@ -73,7 +78,10 @@ final class RawClient {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         let needle = Data(marker.utf8)
-        while data.range(of: needle) == nil {
+        var searchFrom = 0
+        while data.range(of: needle, in: searchFrom..<data.count) == nil {
+            // Only the new bytes (and a needle's length before them) can complete a match.
+            searchFrom = max(0, data.count - needle.count)
             let count = recv(fd, &buffer, buffer.count, 0)
             if count <= 0 { break }
             data.append(contentsOf: buffer[0..<count])

@@ -8,8 +8,11 @@ usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <p
   /bytes/N        -> 200 with N bytes of body (streamed in 64 KiB chunks)
   /status/N       -> that status code
   /__seen         -> JSON list of every "METHOD target" received so far (smuggling checks)
+  /ws             -> with Upgrade: websocket, 101 and then echoes every byte until EOF;
+                     without it, 426
 Request bodies are read whole (Content-Length or chunked) and only hashed.
 """
+import base64
 import hashlib
 import json
 import sys
@@ -64,6 +67,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
             return
         SEEN.append(f"{self.command} {self.path}")
+        if self.path == "/ws":
+            return self.echo_tunnel()
         total, sha = self.read_body()
         if self.path == "/sse":
             self.send_response(200)
@@ -105,6 +110,28 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def echo_tunnel(self):
+        if self.headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in self.headers.get("Connection", "").lower():
+            self.send_response(426)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            data = self.rfile.read1(65536)
+            if not data:
+                break
+            self.wfile.write(data)
+            self.wfile.flush()
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
 
