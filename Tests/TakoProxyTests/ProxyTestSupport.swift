@@ -8,62 +8,96 @@ import Testing
 @testable import TakoCore
 @testable import TakoProxy
 
-/// A real upstream app process (Support/upstream.py) on a free loopback port.
-///
-/// Spawned with posix_spawn in a process group of its own and stopped with SIGKILL to that
-/// group: Foundation's `Process.waitUntilExit` busy-waits off the main thread, and an
-/// interpreter shim may sit between us and the real process.
-final class UpstreamProcess {
-    let name: String
-    let port: Int
-    private let pid: pid_t
+/// A child process in a process group of its own, spawned with posix_spawn and stopped with
+/// SIGKILL to that group: Foundation's `Process.waitUntilExit` busy-waits off the main
+/// thread, and an interpreter shim may sit between us and the real process.
+final class ChildProcess {
+    let pid: pid_t
+    /// The first line the process wrote on the watched stream (its "ready" line).
+    let firstLine: String
 
-    init(name: String) throws {
-        self.name = name
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/upstream.py")
+    init(_ arguments: [String], readyOn stream: Int32 = STDOUT_FILENO) throws {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw UpstreamError(message: "pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, pipe[1], STDOUT_FILENO)
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], stream)
         posix_spawn_file_actions_addclose(&actions, pipe[0])
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0)
+        let other = stream == STDOUT_FILENO ? STDERR_FILENO : STDOUT_FILENO
+        posix_spawn_file_actions_addopen(&actions, other, "/dev/null", O_WRONLY, 0)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attributes, 0)
-        let arguments = ["/usr/bin/env", "python3", script.path, name]
         var argv = arguments.map { strdup($0) } + [nil]
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, &argv, environ)
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
         argv.forEach { free($0) }
         posix_spawn_file_actions_destroy(&actions)
         posix_spawnattr_destroy(&attributes)
         close(pipe[1])
         guard result == 0 else {
             close(pipe[0])
-            throw UpstreamError(message: "could not start upstream \(name)")
+            throw UpstreamError(message: "could not start \(arguments[0])")
         }
         self.pid = pid
-        // The first line is "READY <port>": read up to it, with no timer.
+        // Read up to the first newline, with no timer: the process says when it is ready.
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while read(pipe[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
         close(pipe[0])
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
-            kill(-pid, SIGKILL)
-            waitpid(pid, nil, 0)
-            throw UpstreamError(message: "upstream \(name) did not start: \(text)")
+        firstLine = String(decoding: line, as: UTF8.self)
+    }
+
+    /// The most memory the process has held (VmHWM), in KiB.
+    var peakResidentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+    }
+
+    deinit {
+        kill(-pid, SIGKILL)
+        waitpid(pid, nil, 0)
+    }
+}
+
+/// A real upstream app process (Support/upstream.py) on a free loopback port.
+final class UpstreamProcess {
+    let name: String
+    let port: Int
+    private let process: ChildProcess
+
+    init(name: String) throws {
+        self.name = name
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/upstream.py")
+        process = try ChildProcess(["/usr/bin/env", "python3", script.path, name])
+        guard process.firstLine.hasPrefix("READY "), let port = Int(process.firstLine.dropFirst(6)) else {
+            throw UpstreamError(message: "upstream \(name) did not start: \(process.firstLine)")
         }
         self.port = port
     }
 
     var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: port) }
+}
 
-    deinit {
-        kill(-pid, SIGKILL)
-        waitpid(pid, nil, 0)
+/// `tako-server proxy` as its own process (built beside the test bundle), for measuring it.
+final class ProxyProcess {
+    let port: Int
+    let process: ChildProcess
+
+    init(routes: [String]) throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("tako-server").path
+        process = try ChildProcess(
+            [binary, "proxy", "--listen", "127.0.0.1:0", "--workers", "1"] + routes.flatMap { ["--route", $0] },
+            readyOn: STDERR_FILENO)
+        // "tako-server proxy listening on [IPv4]127.0.0.1/127.0.0.1:PORT"
+        guard process.firstLine.contains("listening"), let port = process.firstLine.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            throw UpstreamError(message: "tako-server proxy did not start: \(process.firstLine)")
+        }
+        self.port = port
     }
 }
 

@@ -7,6 +7,7 @@ usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <p
   /sse            -> text/event-stream, three events, each flushed as it is written
   /bytes/N        -> 200 with N bytes of body (streamed in 64 KiB chunks)
   /status/N       -> that status code
+  /sleep/MS       -> answers after MS milliseconds (a slow app)
   /__seen         -> JSON list of every "METHOD target" received so far (smuggling checks)
   /ws             -> with Upgrade: websocket, 101 and then echoes every byte until EOF;
                      without it, 426
@@ -15,6 +16,7 @@ Request bodies are read whole (Content-Length or chunked) and only hashed.
 import base64
 import hashlib
 import json
+import time
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -94,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
                 size -= len(piece)
             return
         status = 200
+        if self.path.startswith("/sleep/"):
+            time.sleep(int(self.path.split("/")[2]) / 1000)
         if self.path.startswith("/status/"):
             status = int(self.path.split("/")[2])
         body = json.dumps({

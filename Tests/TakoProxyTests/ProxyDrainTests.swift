@@ -1,0 +1,53 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import TakoProxy
+
+/// Graceful drain: stop accepting, finish what is in flight, then close.
+@Suite("Proxy: graceful drain", .serialized)
+struct ProxyDrainTests {
+    /// Waits (bounded) until the upstream has received `target`.
+    private func waitUntilUpstreamSaw(_ target: String, upstream: UpstreamProcess) throws -> Bool {
+        for _ in 0..<200 {
+            let seen = try Curl.run(["http://127.0.0.1:\(upstream.port)/__seen"])
+            if String(decoding: seen.output, as: UTF8.self).contains(target) { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    @Test func inFlightRequestsFinishAndNewConnectionsAreRefused() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(
+            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let client = try RawClient(port: proxy.port)
+        client.send("GET /sleep/400 HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        #expect(try waitUntilUpstreamSaw("GET /sleep/400", upstream: web))
+
+        let server = proxy.server
+        let stopping = Task { await server.shutdown(deadline: .seconds(10)) }
+        let (data, closed) = client.readToEnd()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200"), "in-flight request cut: \(text.prefix(200))")
+        #expect(text.lowercased().contains("connection: close"), "\(text.prefix(300))")
+        #expect(text.contains("\"path\": \"/sleep/400\""))
+        #expect(closed)
+        await stopping.value
+        #expect(throws: (any Error).self) { try RawClient(port: proxy.port) }
+    }
+
+    @Test func idleConnectionsCloseAtOnce() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(
+            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let client = try RawClient(port: proxy.port)
+        client.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        _ = client.read(until: "}")
+        let started = ContinuousClock.now
+        await proxy.server.shutdown(deadline: .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(5), "an idle keep-alive connection held up the drain")
+        let (_, closed) = client.readToEnd()
+        #expect(closed)
+    }
+}
