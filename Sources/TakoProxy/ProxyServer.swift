@@ -76,14 +76,22 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    /// Stops accepting, lets in-flight requests finish (each connection closes after its
-    /// current response) for up to `deadline`, then closes whatever is left.
-    public func shutdown(deadline: TimeAmount = .seconds(30)) async {
+    /// Starts a drain without waiting: the listener closes and every connection is told to
+    /// close after its current response (idle ones close at once). `shutdown` does this first.
+    public func startDraining() {
         let (server, connections) = state.withLock { ($0.server, Array($0.connections.values)) }
-        try? await server?.close()
+        server?.close(promise: nil)
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (each connection closes after its
+    /// current response) for up to `deadline`, then closes whatever is left.
+    public func shutdown(deadline: TimeAmount = .seconds(30)) async {
+        startDraining()
+        let (server, connections) = state.withLock { ($0.server, Array($0.connections.values)) }
+        try? await server?.closeFuture.get()
         let closed = connections.map(\.closeFuture)
         let all = EventLoopFuture.andAllComplete(closed, on: group.any())
         let timeout = group.any().scheduleTask(in: deadline) {
