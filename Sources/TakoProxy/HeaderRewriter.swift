@@ -9,6 +9,8 @@ enum HeaderRewriter {
     enum Role {
         /// Describes one connection and never crosses the proxy.
         case hopByHop
+        /// `Upgrade`: hop-by-hop, except in the exchange that switches protocols.
+        case upgrade
         /// `Connection`: hop-by-hop, and names further hop-by-hop headers.
         case connection
         /// Hop-by-hop too: NIO decodes the incoming framing and frames the outgoing message.
@@ -31,7 +33,8 @@ enum HeaderRewriter {
             case 4: return matches(bytes, "host") ? .host : .other
             case 6: return matches(bytes, "expect") ? .expect : .other
             case 7:
-                if matches(bytes, "trailer") || matches(bytes, "upgrade") { return .hopByHop }
+                if matches(bytes, "trailer") { return .hopByHop }
+                if matches(bytes, "upgrade") { return .upgrade }
                 return .other
             case 10:
                 if matches(bytes, "connection") { return .connection }
@@ -78,6 +81,34 @@ enum HeaderRewriter {
         value.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
     }
 
+    /// What the proxy needs to know about a request head before routing it, from one pass
+    /// over its headers.
+    struct RequestFacts {
+        var host: String?
+        var hostCount = 0
+        var contentLength: String?
+        var expectsContinue = false
+        var upgrade: String?
+        var connectionUpgrade = false
+    }
+
+    static func facts(of headers: HTTPHeaders) -> RequestFacts {
+        var facts = RequestFacts()
+        for (name, value) in headers {
+            switch role(of: name) {
+            case .host:
+                facts.hostCount += 1
+                if facts.host == nil { facts.host = value }
+            case .contentLength: facts.contentLength = value
+            case .expect: facts.expectsContinue = value.lowercased() == "100-continue"
+            case .upgrade: facts.upgrade = value
+            case .connection: if connectionTokens(value).contains("upgrade") { facts.connectionUpgrade = true }
+            default: break
+            }
+        }
+        return facts
+    }
+
     /// The head sent upstream: hop-by-hop headers gone, `X-Forwarded-*` and `X-Request-ID`
     /// set, the request's own body framing kept. `Host` passes through unchanged.
     static func upstreamRequest(
@@ -96,7 +127,7 @@ enum HeaderRewriter {
         var forwardedHost: String?
         for (name, value) in head.headers {
             switch role(of: name) {
-            case .hopByHop, .expect:
+            case .hopByHop, .upgrade, .expect:
                 // `Expect: 100-continue` is answered by the proxy itself (see ProxyHandler).
                 continue
             case .connection:
@@ -150,7 +181,7 @@ enum HeaderRewriter {
         var hasLength = false
         for (name, value) in head.headers {
             switch role(of: name) {
-            case .hopByHop:
+            case .hopByHop, .upgrade:
                 continue
             case .connection:
                 named += connectionTokens(value)

@@ -54,6 +54,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var queued: [HTTPServerRequestPart] = []
     /// A drain asked this connection to close after its current exchange.
     private var quiescing = false
+    /// Inside a burst of reads from the client: `channelReadComplete` flushes the upstream
+    /// connection once at its end, so writes made meanwhile need no flush of their own.
+    private var readingFromClient = false
 
     // Back-pressure on the client connection.
     private var readsPaused = false
@@ -74,6 +77,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readingFromClient = true
         let part = unwrapInboundIn(data)
         if !queued.isEmpty || (isHead(part) && !isIdle) {
             queued.append(part)
@@ -121,26 +125,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         bodyBytes = 0
         retried = false
         switchingProtocols = false
-        upgrade = nil
-        if let requested = head.headers.first(name: "upgrade"),
-            head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "upgrade" })
-        {
-            upgrade = requested
-        }
+        let facts = HeaderRewriter.facts(of: head.headers)
+        upgrade = facts.connectionUpgrade ? facts.upgrade : nil
 
         if head.uri.utf8.count > shared.configuration.maxURIBytes {
             return answer(.uriTooLong, close: true)
         }
-        if let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }),
-            length > shared.configuration.maxBodyBytes
-        {
+        if let length = facts.contentLength.flatMap({ Int64($0) }), length > shared.configuration.maxBodyBytes {
             return answer(.payloadTooLarge, close: true)
         }
-        let hosts = head.headers["host"]
-        guard hosts.count == 1 || (hosts.isEmpty && head.version == .http1_0) else {
+        guard facts.hostCount == 1 || (facts.hostCount == 0 && head.version == .http1_0) else {
             return answer(.badRequest, close: true)
         }
-        let (host, path) = Self.target(of: head.uri, host: hosts.first ?? "")
+        let (host, path) = Self.target(of: head.uri, host: facts.host ?? "")
         if path == "/_tako/status", let status = shared.statusHandler {
             let (code, body) = status()
             return answer(ErrorPage(status: code), body: body, contentType: "application/json")
@@ -151,7 +148,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard let endpoint = backend.pick() else {
             return answer(.serviceUnavailable)
         }
-        if let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" {
+        if facts.expectsContinue {
             // Answered here (as nginx does): the client sends its body, the proxy streams it.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
@@ -185,7 +182,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         state = .proxying(connection)
         connection.begin(delegate: self, head: head, responseTimeout: shared.configuration.upstreamResponseTimeout)
         for part in pending { connection.write(part, flush: false) }
-        connection.flush()
+        if !readingFromClient { connection.flush() }
         resumeReads()
     }
 
@@ -244,7 +241,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             pending.append(.end(nil))
             state = .connecting(pending: pending)
         case .proxying(let connection):
-            connection.write(.end(nil), flush: true)
+            connection.write(.end(nil), flush: !readingFromClient)
         case .answeredLocally:
             state = .idle
             exchangeFinished()
@@ -254,6 +251,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        readingFromClient = false
         if case .proxying(let connection) = state { connection.flush() }
         context.fireChannelReadComplete()
     }

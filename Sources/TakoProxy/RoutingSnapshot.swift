@@ -3,7 +3,7 @@ import TakoCore
 
 /// What the proxy routes by: the route table and, for each app in it, its backend. Immutable;
 /// the owner builds a new one whenever routes or instances change and publishes it.
-public struct RoutingSnapshot: Sendable {
+public final class RoutingSnapshot: Sendable {
     public let routes: RouteTable
     public let apps: [String: AppBackend]
 
