@@ -4,11 +4,15 @@ import Synchronization
 public final class AppBackend: Sendable {
     public let name: String
     public let endpoints: [UpstreamEndpoint]
+    /// Where requests wait while the owner starts an instance (on-demand apps); without one,
+    /// no healthy instance means 503.
+    public let coldStart: ColdStartGate?
     private let nextStart = Atomic<Int>(0)
 
-    public init(name: String, endpoints: [UpstreamEndpoint]) {
+    public init(name: String, endpoints: [UpstreamEndpoint], coldStart: ColdStartGate? = nil) {
         self.name = name
         self.endpoints = endpoints
+        self.coldStart = coldStart
     }
 
     /// The healthy endpoint with the fewest in-flight requests; ties go round-robin, so equal

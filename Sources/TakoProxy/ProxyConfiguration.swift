@@ -19,6 +19,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamConnectTimeout: TimeAmount = .seconds(5)
     /// An upstream that has not answered with a response head within this time gives 504.
     public var upstreamResponseTimeout: TimeAmount = .seconds(60)
+    /// How long a request waits for an on-demand app's instance to become ready (then 504).
+    public var coldStartTimeout: TimeAmount = .seconds(30)
     /// Peers whose `X-Forwarded-For` is kept (and appended to); everyone else's is replaced.
     public var trustedProxies: Set<String> = []
     /// What `X-Forwarded-Proto` says for connections on this listener.

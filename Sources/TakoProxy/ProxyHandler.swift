@@ -14,6 +14,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private enum State {
         /// Waiting for a request head.
         case idle
+        /// No healthy instance: waiting for the owner to start one (client reads are paused;
+        /// request parts that already arrived wait here).
+        case waitingForInstance(pending: [HTTPClientRequestPart])
         /// Opening an upstream connection; request parts wait here (client reads are paused).
         case connecting(pending: [HTTPClientRequestPart])
         /// The request is relayed to `upstream`.
@@ -38,6 +41,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var responseStarted = false
     private var bodyBytes: Int64 = 0
     private var retried = false
+    /// Counts requests on this connection, so a late cold-start answer for an earlier one
+    /// is recognised and ignored.
+    private var requestNumber = 0
+    /// What the request was routed by, to route it again once an instance is ready.
+    private var routeHost = ""
+    private var routePath = ""
     /// The protocol the client asked to switch to (`Upgrade` + `Connection: upgrade`).
     private var upgrade: String?
     /// The upstream agreed (101): once its head is relayed, the connection becomes a tunnel.
@@ -118,6 +127,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         connectionGuard.headReceived()
+        requestNumber &+= 1
         requestHead = head
         keepAlive = head.isKeepAlive
         requestComplete = false
@@ -145,7 +155,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard let backend = shared.snapshots.snapshot.backend(host: host, path: path) else {
             return answer(.notFound)
         }
-        guard let endpoint = backend.pick() else {
+        let endpoint = backend.pick()
+        if endpoint == nil && backend.coldStart == nil {
             return answer(.serviceUnavailable)
         }
         if facts.expectsContinue {
@@ -153,11 +164,49 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
         self.backend = backend
+        routeHost = host
+        routePath = path
         let requestIDs = shared.requestIDs
         upstreamHead = HeaderRewriter.upstreamRequest(
             head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: shared.configuration.scheme,
             upgrade: upgrade, requestID: { requestIDs.next() })
-        send(to: endpoint)
+        if let endpoint {
+            send(to: endpoint)
+        } else if let gate = backend.coldStart {
+            waitForInstance(gate, context: context)
+        }
+    }
+
+    /// Holds the request until the owner has started an instance of the app.
+    private func waitForInstance(_ gate: ColdStartGate, context: ChannelHandlerContext) {
+        state = .waitingForInstance(pending: [])
+        pauseReads()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let number = requestNumber
+        let registered = gate.wait(on: context.eventLoop, timeout: shared.configuration.coldStartTimeout) { outcome in
+            handler.value.instanceWaitEnded(outcome, requestNumber: number)
+        }
+        if !registered {
+            answer(.serviceUnavailable)
+        }
+    }
+
+    private func instanceWaitEnded(_ outcome: ColdStartGate.Outcome, requestNumber number: Int) {
+        guard number == requestNumber, context != nil, case .waitingForInstance(let pending) = state else { return }
+        switch outcome {
+        case .ready:
+            // Route again: the owner published a snapshot with the new instance.
+            if let backend = shared.snapshots.snapshot.backend(host: routeHost, path: routePath), let endpoint = backend.pick() {
+                self.backend = backend
+                send(to: endpoint, pending: pending)
+            } else {
+                answer(.badGateway, close: !requestComplete)
+            }
+        case .failed:
+            answer(.badGateway, close: !requestComplete)
+        case .timedOut:
+            answer(.gatewayTimeout, close: !requestComplete)
+        }
     }
 
     /// Takes an idle connection to `endpoint` or opens one, then relays the request with the
@@ -223,6 +272,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return
         }
         switch state {
+        case .waitingForInstance(var pending):
+            pending.append(.body(.byteBuffer(buffer)))
+            state = .waitingForInstance(pending: pending)
         case .connecting(var pending):
             pending.append(.body(.byteBuffer(buffer)))
             state = .connecting(pending: pending)
@@ -237,6 +289,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func requestEnded(_ trailers: HTTPHeaders?) {
         requestComplete = true
         switch state {
+        case .waitingForInstance(var pending):
+            pending.append(.end(nil))
+            state = .waitingForInstance(pending: pending)
         case .connecting(var pending):
             pending.append(.end(nil))
             state = .connecting(pending: pending)
@@ -446,7 +501,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             endpoint?.requestFinished()
         case .connecting:
             endpoint?.requestFinished()
-        case .idle, .answeredLocally:
+        case .idle, .answeredLocally, .waitingForInstance:
             break
         }
         endpoint = nil

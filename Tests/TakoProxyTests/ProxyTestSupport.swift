@@ -11,7 +11,7 @@ import Testing
 /// A child process in a process group of its own, spawned with posix_spawn and stopped with
 /// SIGKILL to that group: Foundation's `Process.waitUntilExit` busy-waits off the main
 /// thread, and an interpreter shim may sit between us and the real process.
-final class ChildProcess {
+final class ChildProcess: Sendable {
     let pid: pid_t
     /// The first line the process wrote on the watched stream (its "ready" line).
     let firstLine: String
@@ -63,7 +63,7 @@ final class ChildProcess {
 }
 
 /// A real upstream app process (Support/upstream.py) on a free loopback port.
-final class UpstreamProcess {
+final class UpstreamProcess: Sendable {
     let name: String
     let port: Int
     private let process: ChildProcess
