@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import TakoProxy
@@ -148,6 +149,37 @@ struct ProxyIntegrationTests {
             #expect(response.status == 200)
         }
         await pair.stop()
+    }
+
+    @Test func conflictingUpstreamFramingIsABadGatewayAndNothingLeaks() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(
+            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let client = try RawClient(port: proxy.port)
+        client.send("GET /bad-framing HTTP/1.1\r\nHost: example.test\r\n\r\nGET /next HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        // The client connection stays in step: the next request gets its own, correct answer.
+        let text = client.read(until: "\"path\": \"/next\"")
+        client.disconnect()
+        await proxy.stop()
+        #expect(text.hasPrefix("HTTP/1.1 502"), "\(text)")
+        #expect(!text.contains("hello"), "the broken response leaked: \(text)")
+        #expect(!text.contains("smuggled"), "\(text)")
+        #expect(text.components(separatedBy: "HTTP/1.1 200").count == 2, "\(text)")
+    }
+
+    @Test func statusPathIsAnsweredByTheOwner() async throws {
+        let store = RoutingSnapshotStore()
+        let server = ProxyServer(configuration: ProxyConfiguration(eventLoops: 1), snapshots: store) {
+            (.ok, ByteBuffer(string: #"{"healthy":true,"apps":[]}"#))
+        }
+        let port = try await server.start(host: "127.0.0.1", port: 0).port ?? 0
+        let status = try Curl.request(port: port, host: "any.host", path: "/_tako/status")
+        let other = try Curl.request(port: port, host: "any.host", path: "/")
+        await server.shutdown(deadline: .seconds(5))
+        #expect(status.status == 200)
+        #expect(status.headers["content-type"] == "application/json")
+        #expect(String(decoding: status.body, as: UTF8.self) == #"{"healthy":true,"apps":[]}"#)
+        #expect(other.status == 404)
     }
 
     @Test func noHealthyInstanceIsServiceUnavailable() async throws {

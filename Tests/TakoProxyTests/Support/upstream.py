@@ -8,6 +8,7 @@ usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <p
   /bytes/N        -> 200 with N bytes of body (streamed in 64 KiB chunks)
   /status/N       -> that status code
   /sleep/MS       -> answers after MS milliseconds (a slow app)
+  /bad-framing    -> a response with two different Content-Lengths (a broken app)
   /__seen         -> JSON list of every "METHOD target" received so far (smuggling checks)
   /ws             -> with Upgrade: websocket, 101 and then echoes every byte until EOF;
                      without it, 426
@@ -71,6 +72,11 @@ class Handler(BaseHTTPRequestHandler):
         SEEN.append(f"{self.command} {self.path}")
         if self.path == "/ws":
             return self.echo_tunnel()
+        if self.path == "/bad-framing":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello, smuggled")
+            self.wfile.flush()
+            self.close_connection = True
+            return
         total, sha = self.read_body()
         if self.path == "/sse":
             self.send_response(200)
