@@ -380,7 +380,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             try clientPipeline.addHandler(clientTunnel)
             try upstreamPipeline.addHandler(upstreamTunnel)
             clientPipeline.removeHandler(context: context, promise: nil)
-            for type in [HTTPServerProtocolErrorHandler.self, HTTPResponseEncoder.self, ConnectionGuard.self] as [any ChannelHandler.Type] {
+            for type in [HTTPResponseEncoder.self, ConnectionGuard.self] as [any ChannelHandler.Type] {
                 clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: type), promise: nil)
             }
             for type in [UpstreamConnection.self, HTTPRequestEncoder.self] as [any ChannelHandler.Type] {
@@ -511,9 +511,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Parse errors were answered 400 by NIO's HTTPServerProtocolErrorHandler; whatever
-        // follows on this connection cannot be trusted, so it ends here (and so does any
-        // upstream exchange of it).
+        // A request the parser rejects (ambiguous framing, bad chunk sizes, obs-fold, NUL or
+        // bare CR, ...) is answered 400 when no response has started, and the connection ends
+        // either way: whatever follows on it cannot be trusted. (This replaces NIO's
+        // HTTPServerProtocolErrorHandler, saving a handler hop on every write.)
+        if error is HTTPParserError, !responseStarted || isIdle {
+            var headers = HTTPHeaders()
+            headers.add(name: "connection", value: "close")
+            headers.add(name: "content-length", value: "0")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        switch state {
+        case .proxying(let connection): connection.release(reusable: false)
+        default: break
+        }
+        state = .answeredLocally
         context.close(promise: nil)
     }
 

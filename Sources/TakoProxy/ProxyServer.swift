@@ -51,11 +51,11 @@ public final class ProxyServer: Sendable {
                     // ordered by ProxyHandler itself (see its `queued`); outbound header
                     // validation is left out because every header sent was parsed (and
                     // validated) by llhttp on the way in or is one the proxy writes itself;
-                    // the decoder hands on leftover bytes so an upgrade can become a tunnel.
+                    // parse errors are answered by ProxyHandler.errorCaught; the decoder hands
+                    // on leftover bytes so an upgrade can become a tunnel.
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-                    try sync.addHandler(HTTPServerProtocolErrorHandler())
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard))
                     server.track(channel)
