@@ -3,7 +3,7 @@
 /// Rendered as `tako.toml:7: [envs.production] sets both 'route' and 'routes'` followed by a
 /// hint with the fix. Equality compares only the code, so tests can write
 /// `#expect(throws: ConfigError.self)` and then check `error.code == .routeAndRoutes`.
-public struct ConfigError: UserFacingError, Hashable, Sendable {
+public struct ConfigError: CodedError, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         public init(_ rawValue: String) { self.rawValue = rawValue }
@@ -68,8 +68,6 @@ public struct ConfigError: UserFacingError, Hashable, Sendable {
         return "\(file): \(detail)"
     }
 
-    public static func == (lhs: ConfigError, rhs: ConfigError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 /// Every problem found in one file. Thrown when at least one of them is an error; warnings

@@ -16,7 +16,7 @@ public enum ManagementProtocol {
 ///
 /// Equality compares ``code`` only, so tests can write
 /// `#expect(throws: ManagementProtocolError.unknownCommand) { ... }`.
-public struct ManagementProtocolError: UserFacingError, Hashable, Sendable {
+public struct ManagementProtocolError: CodedError, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }
@@ -45,8 +45,6 @@ public struct ManagementProtocolError: UserFacingError, Hashable, Sendable {
         self.hint = hint
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     // Bare codes as error values, for `#expect(throws:)`.
     public static let unknownCommand = Self(code: .unknownCommand, message: "unknown command")

@@ -64,7 +64,7 @@ public enum ReleaseVersion {
 /// Why a release version could not be derived.
 ///
 /// Equality compares ``code`` only, so tests can match on the kind of failure.
-public struct ReleaseVersionError: UserFacingError, Hashable, Sendable {
+public struct ReleaseVersionError: CodedError, Sendable {
     public struct Code: Hashable, Sendable {
         private let name: String
         private init(_ name: String) { self.name = name }
@@ -84,6 +84,4 @@ public struct ReleaseVersionError: UserFacingError, Hashable, Sendable {
         self.hint = hint
     }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -5,7 +5,7 @@
 /// `#expect(throws: SecretsError.wrongKeyOrTampered) { ... }` while the message stays free
 /// to name the file, the environment and the secret. A message never contains a secret's
 /// value or a key.
-public struct SecretsError: UserFacingError, Hashable, Sendable {
+public struct SecretsError: CodedError, Sendable {
     /// The kind of failure. A struct rather than an enum so new kinds can be added without
     /// breaking callers that switch over the existing ones.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -54,8 +54,6 @@ public struct SecretsError: UserFacingError, Hashable, Sendable {
         self.hint = hint
     }
 
-    public static func == (lhs: SecretsError, rhs: SecretsError) -> Bool { lhs.code == rhs.code }
-    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 extension SecretsError {
