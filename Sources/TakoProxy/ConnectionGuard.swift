@@ -30,11 +30,8 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     /// When the current state's clock runs out (`.distantFuture` while busy).
     private var deadline = NIODeadline.distantFuture
-    /// The one scheduled check, if any. Requests on a busy keep-alive connection only move
-    /// `deadline`; the check re-arms itself when it fires early, so there is no timer to
-    /// schedule and cancel per request.
-    private var timer: Scheduled<Void>?
-    private var timerFires = NIODeadline.distantFuture
+    /// Requests on a busy keep-alive connection only move `deadline`.
+    private var timer = DeadlineTimer()
     private var context: ChannelHandlerContext?
 
     init(configuration: ProxyConfiguration) {
@@ -54,8 +51,7 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         context.fireChannelInactive()
     }
 
@@ -115,18 +111,16 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// ahead than `headTimeout`, so the common step from idle to reading a head (whose
     /// deadline is `headTimeout` away) never needs a new timer.
     private func scheduleCheck() {
-        guard let context, deadline < timerFires else { return }
-        timer?.cancel()
-        timerFires = min(deadline, .now() + headTimeout)
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: timerFires) {
-            handler.value.check()
+        guard let context else { return }
+        let eventLoop = context.eventLoop
+        timer.ensureCheck(by: min(deadline, .now() + headTimeout), on: eventLoop) {
+            let handler = NIOLoopBound(self, eventLoop: eventLoop)
+            return { handler.value.check() }
         }
     }
 
     private func check() {
-        timer = nil
-        timerFires = .distantFuture
+        timer.fired()
         switch state {
         case .idle, .readingHead:
             if NIODeadline.now() >= deadline {
@@ -146,10 +140,9 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// kernel does not reset the connection before the client has read the answer.
     private func headTooLarge(_ context: ChannelHandlerContext) {
         state = .closed
-        timer?.cancel()
-        timerFires = .distantFuture
+        timer.cancel()
         let channel = NIOLoopBound(context.channel, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .seconds(2)) { channel.value.close(promise: nil) }
+        timer.ensureCheck(by: .now() + .seconds(2), on: context.eventLoop) { { channel.value.close(promise: nil) } }
         let body = "<!doctype html><title>431 Request Header Fields Too Large</title><h1>431 Request Header Fields Too Large</h1>\n"
         let response =
             "HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/html; charset=utf-8\r\n"

@@ -33,10 +33,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var readsPaused = false
     private var readPending = false
     /// When the awaited response head is overdue (`.distantFuture` when none is awaited).
-    /// Like `ConnectionGuard`, one lazily re-armed check serves many requests.
     private var headDeadline = NIODeadline.distantFuture
-    private var timer: Scheduled<Void>?
-    private var timerFires = NIODeadline.distantFuture
+    private var timer = DeadlineTimer()
 
     init(address: SocketAddress, pool: UpstreamPool) {
         self.address = address
@@ -60,28 +58,25 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         headDeadline = .now() + timeout
-        if headDeadline < timerFires {
-            timer?.cancel()
-            timerFires = headDeadline
-            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(deadline: headDeadline) {
-                connection.value.checkDeadline()
-            }
+        scheduleCheck()
+    }
+
+    private func scheduleCheck() {
+        guard let context else { return }
+        let eventLoop = context.eventLoop
+        timer.ensureCheck(by: headDeadline, on: eventLoop) {
+            let connection = NIOLoopBound(self, eventLoop: eventLoop)
+            return { connection.value.checkDeadline() }
         }
     }
 
     private func checkDeadline() {
-        timer = nil
-        timerFires = .distantFuture
-        guard headDeadline != .distantFuture, let context else { return }
+        timer.fired()
+        guard headDeadline != .distantFuture else { return }
         if NIODeadline.now() >= headDeadline {
             timedOut()
         } else {
-            timerFires = headDeadline
-            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(deadline: headDeadline) {
-                connection.value.checkDeadline()
-            }
+            scheduleCheck()
         }
     }
 
@@ -133,8 +128,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         responseInProgress = false
         delegate = nil
         headDeadline = .distantFuture
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         readsPaused = false
         readPending = false
     }
@@ -185,8 +179,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isReusable = false
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         pool?.remove(self)
         if responseInProgress, let delegate {
             self.delegate = nil

@@ -20,7 +20,7 @@ struct ProxyStreamingTests {
 
         // A sparse file: 120 MiB of zeros that costs no disk; `-T` streams it (PUT).
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tako-upload-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forWritingTo: file)
         try handle.truncate(atOffset: UInt64(Self.uploadSize))
