@@ -62,12 +62,4 @@ struct HomeError: UserFacingError {
 }
 
 /// A user error raised by a command itself.
-struct CLIError: UserFacingError {
-    var message: String
-    var hint: String?
-
-    init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-}
+typealias CLIError = UserError

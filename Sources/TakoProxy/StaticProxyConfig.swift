@@ -99,12 +99,5 @@ public struct StaticProxyConfig: Decodable, Sendable {
     }
 }
 
-public struct StaticProxyConfigError: UserFacingError {
-    public var message: String
-    public var hint: String?
-
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-}
+/// A static proxy configuration that cannot be used.
+public typealias StaticProxyConfigError = UserError

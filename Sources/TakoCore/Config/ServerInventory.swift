@@ -247,12 +247,4 @@ public struct ServerInventory: Sendable {
 }
 
 /// A refused change to the server inventory.
-public struct InventoryError: UserFacingError, Sendable {
-    public var message: String
-    public var hint: String?
-
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-}
+public typealias InventoryError = UserError

@@ -16,3 +16,15 @@ extension UserFacingError {
         return "\(message)\nhint: \(hint)"
     }
 }
+
+/// A user error that is only a sentence and a hint: for refusals that need no code to tell
+/// them apart (see `CodedError` for those that do).
+public struct UserError: UserFacingError, Sendable {
+    public var message: String
+    public var hint: String?
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
