@@ -19,8 +19,7 @@ struct ProxyDrainTests {
 
     @Test func inFlightRequestsFinishBeforeTheConnectionCloses() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send("GET /sleep/400 HTTP/1.1\r\nHost: example.test\r\n\r\n")
         #expect(try waitUntilUpstreamSaw("GET /sleep/400", upstream: web))
@@ -37,8 +36,7 @@ struct ProxyDrainTests {
 
     @Test func idleConnectionsCloseAtOnce() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
         _ = client.read(until: "}")

@@ -40,7 +40,7 @@ struct ProxyIntegrationTests {
 
     @Test func rewritesForwardingAndHopByHopHeaders() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         let response = try Curl.request(
             port: proxy.port, host: "example.test", path: "/h",
             headers: [
@@ -62,7 +62,7 @@ struct ProxyIntegrationTests {
 
     @Test func generatesARequestIDWhenAbsent() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         let first = try Curl.request(port: proxy.port, host: "example.test", path: "/")
         let second = try Curl.request(port: proxy.port, host: "example.test", path: "/")
         await proxy.stop()
@@ -73,7 +73,7 @@ struct ProxyIntegrationTests {
 
     @Test func streamsRequestAndResponseBodies() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         var body = Data(count: 8 * 1024 * 1024)
         for index in stride(from: 0, to: body.count, by: 4096) { body[index] = UInt8(truncatingIfNeeded: index / 4096) }
         let upload = try Curl.request(port: proxy.port, host: "example.test", path: "/upload", method: "POST", body: body)
@@ -93,7 +93,7 @@ struct ProxyIntegrationTests {
 
     @Test func serverSentEventsArriveChunked() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         let response = try Curl.request(port: proxy.port, host: "example.test", path: "/sse")
         await proxy.stop()
         #expect(response.headers["content-type"] == "text/event-stream")
@@ -102,7 +102,7 @@ struct ProxyIntegrationTests {
 
     @Test func expectContinueIsAnswered() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         let body = Data(repeating: 7, count: 200_000)
         let response = try Curl.request(
             port: proxy.port, host: "example.test", path: "/upload", method: "PUT", headers: ["Expect: 100-continue"], body: body)
@@ -114,7 +114,7 @@ struct ProxyIntegrationTests {
 
     @Test func keepAliveConnectionsAreReusedUpstream() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         // Five requests on one client connection: answered in order, over one upstream connection.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-keepalive-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -153,8 +153,7 @@ struct ProxyIntegrationTests {
 
     @Test func conflictingUpstreamFramingIsABadGatewayAndNothingLeaks() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send("GET /bad-framing HTTP/1.1\r\nHost: example.test\r\n\r\nGET /next HTTP/1.1\r\nHost: example.test\r\n\r\n")
         // The client connection stays in step: the next request gets its own, correct answer.
@@ -184,7 +183,7 @@ struct ProxyIntegrationTests {
 
     @Test func noHealthyInstanceIsServiceUnavailable() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]])
+        let proxy = try await RunningProxy(serving: web)
         proxy.store.snapshot.apps["web"]?.endpoints.first?.isHealthy = false
         let response = try Curl.request(port: proxy.port, host: "example.test", path: "/")
         await proxy.stop()

@@ -11,7 +11,7 @@ struct ProxyLimitsTests {
     private func proxy(_ web: UpstreamProcess, configure: (inout ProxyConfiguration) -> Void = { _ in }) async throws -> RunningProxy {
         var configuration = ProxyConfiguration(eventLoops: 1)
         configure(&configuration)
-        return try await RunningProxy(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: configuration)
+        return try await RunningProxy(serving: web, configuration: configuration)
     }
 
     @Test func oversizedHeadIs431() async throws {

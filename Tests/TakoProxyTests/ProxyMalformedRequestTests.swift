@@ -39,8 +39,7 @@ struct ProxyMalformedRequestTests {
     func isRejectedAndNothingIsSmuggled(name: String) async throws {
         let bytes = Self.attacks.first { $0.name == name }!.bytes
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send(bytes)
         let (data, closed) = client.readToEnd()
@@ -56,8 +55,7 @@ struct ProxyMalformedRequestTests {
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send((1...4).map { "GET /p/\($0) HTTP/1.1\r\nHost: example.test\r\n\r\n" }.joined())
         let text = client.read(until: "/p/4")

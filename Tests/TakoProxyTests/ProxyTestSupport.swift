@@ -122,6 +122,11 @@ final class RunningProxy {
         port = address.port ?? 0
     }
 
+    /// The common case: `example.test` routed to one upstream app, `web`.
+    convenience init(serving web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)) async throws {
+        try await self.init(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: configuration)
+    }
+
     func stop() async {
         await server.shutdown(deadline: .seconds(5))
     }

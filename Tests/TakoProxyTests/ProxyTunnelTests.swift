@@ -13,8 +13,7 @@ struct ProxyTunnelTests {
 
     @Test func webSocketUpgradeBecomesATunnelBothWays() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send(handshake)
         let head = client.read(until: "\r\n\r\n")
@@ -34,8 +33,7 @@ struct ProxyTunnelTests {
 
     @Test func bytesSentWithTheHandshakeAreNotLost() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send(handshake + "early bytes")
         let text = client.read(until: "early bytes")
@@ -47,8 +45,7 @@ struct ProxyTunnelTests {
 
     @Test func refusedUpgradeIsRelayedAndTheConnectionCloses() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
         client.send(handshake.replacingOccurrences(of: "Upgrade: websocket", with: "Upgrade: h2c"))
         let (data, closed) = client.readToEnd()
@@ -60,8 +57,7 @@ struct ProxyTunnelTests {
 
     @Test func closingOneSideClosesTheOther() async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(
-            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         do {
             let client = try RawClient(port: proxy.port)
             client.send(handshake)
