@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 [ -f "$SHARED/bench/proxy-bench.sh" ] || { echo "error: $SHARED/bench/proxy-bench.sh not found; set SHARED" >&2; exit 1; }
 
-swift build -c release --product tako-server
-BIN="$(swift build -c release --show-bin-path)/tako-server"
+# The same flags as `make release` (the Makefile passes them): the binary measured is the one installed.
+read -r -a release_flags <<<"${RELEASE_FLAGS:--c release -Xswiftc -enforce-exclusivity=unchecked}"
+swift build "${release_flags[@]}" --product tako-server
+BIN="$(swift build "${release_flags[@]}" --show-bin-path)/tako-server"
 
 export BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tako-bench}
 export ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10} WARMUP=${WARMUP:-3}
