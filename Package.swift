@@ -40,6 +40,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // App instances: spawn, environment, log capture, health probing, restarts, rolling
+        // updates, on-demand start and idle stop. NIO only for the health probe's socket.
+        .target(
+            name: "TakoSupervisor",
+            dependencies: [
+                "TakoCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The host daemon put together: server config, the management socket, app runtime
+        // wiring Supervisor <-> Proxy, `/_tako/status`.
+        .target(
+            name: "TakoServer",
+            dependencies: [
+                "TakoCore", "TakoProxy", "TakoSupervisor",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The developer's CLI. Needs Core only; it never links the proxy.
         .target(
             name: "TakoCLI",
@@ -53,7 +76,8 @@ let package = Package(
         .executableTarget(
             name: "tako-server",
             dependencies: [
-                "TakoCore", "TakoProxy", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TakoCore", "TakoProxy", "TakoServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -63,10 +87,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
+        // Helpers the integration tests share: child processes, curl, the built binaries.
+        .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TakoServerTests",
+            dependencies: ["TakoServer", "TakoSupervisor", "TakoCore", "TakoTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TakoProxyTests",
             dependencies: [
-                "TakoProxy",
+                "TakoProxy", "TakoTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

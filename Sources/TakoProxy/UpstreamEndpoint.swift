@@ -12,6 +12,7 @@ public final class UpstreamEndpoint: Sendable {
     public let name: String
     private let healthy: Atomic<Bool>
     private let inFlight = Atomic<Int>(0)
+    private let total = Atomic<Int>(0)
 
     public init(address: SocketAddress, name: String? = nil, isHealthy: Bool = true) {
         self.address = address
@@ -27,6 +28,12 @@ public final class UpstreamEndpoint: Sendable {
     /// Requests sent to this endpoint whose response has not finished.
     public var inFlightRequests: Int { inFlight.load(ordering: .relaxed) }
 
-    func requestStarted() { inFlight.add(1, ordering: .relaxed) }
+    /// Requests sent to this endpoint since it was created (status, idle detection).
+    public var requestsTotal: Int { total.load(ordering: .relaxed) }
+
+    func requestStarted() {
+        inFlight.add(1, ordering: .relaxed)
+        total.add(1, ordering: .relaxed)
+    }
     func requestFinished() { inFlight.subtract(1, ordering: .relaxed) }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TakoTestSupport
 import Testing
 
 @testable import TakoProxy

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Synchronization
+import TakoTestSupport
 import Testing
 
 @testable import TakoCore

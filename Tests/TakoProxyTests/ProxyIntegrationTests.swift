@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TakoTestSupport
 import Testing
 
 @testable import TakoProxy

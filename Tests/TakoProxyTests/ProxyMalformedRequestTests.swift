@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TakoTestSupport
 import Testing
 
 @testable import TakoProxy

@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 import Testing
 
 /// Large bodies stream through with flat memory: measured on a separate `tako-server proxy`

@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 
 #if canImport(Glibc)
 import Glibc

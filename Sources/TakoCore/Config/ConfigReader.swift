@@ -35,6 +35,12 @@ struct ConfigReader {
         return Int(value)
     }
 
+    mutating func boolean(_ entry: TOMLTable.Entry, path: String) -> Bool? {
+        if case .boolean(let value) = entry.node.value { return value }
+        wrongType(entry, path: path, expected: "true or false", example: "\(entry.key) = true")
+        return nil
+    }
+
     mutating func table(_ entry: TOMLTable.Entry, path: String) -> TOMLTable? {
         if case .table(let table) = entry.node.value { return table }
         wrongType(entry, path: path, expected: "a table", example: "[\(path)]")

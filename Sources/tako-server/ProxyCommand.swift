@@ -4,22 +4,6 @@ import NIOCore
 import TakoCore
 import TakoProxy
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The host daemon. This build has the traffic path only: `tako-server proxy` runs the
-/// proxy with static routes (benchmarks, debugging); the daemon arrives with the runtime issue.
-@main
-struct TakoServerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "tako-server",
-        abstract: "Tako's host daemon: reverse proxy, HTTPS, app supervision and the management socket.",
-        version: TakoVersion.current,
-        subcommands: [ProxyCommand.self]
-    )
-}
-
 /// `tako-server proxy`: the proxy alone, with fixed routes to fixed upstreams.
 struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,12 +38,10 @@ struct ProxyCommand: AsyncParsableCommand {
             let (host, port) = try settings.listenAddress()
             let address = try await server.start(host: host, port: port)
             FileHandle.standardError.write(Data("tako-server proxy listening on \(address)\n".utf8))
-            await Self.waitForTerminationSignal()
+            await TerminationSignal.wait()
             await server.shutdown(deadline: .seconds(10))
         } catch let error as any UserFacingError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            if let hint = error.hint { FileHandle.standardError.write(Data("hint: \(hint)\n".utf8)) }
-            throw ExitCode.failure
+            throw report(error)
         } catch let error as IOError {
             FileHandle.standardError.write(Data("error: cannot listen: \(error.description)\n".utf8))
             throw ExitCode.failure
@@ -83,19 +65,5 @@ struct ProxyCommand: AsyncParsableCommand {
             throw StaticProxyConfigError("No routes given.", hint: "Pass --config FILE, or --listen HOST:PORT and --route HOST=UPSTREAM.")
         }
         return StaticProxyConfig(listenHTTP: listen, routes: try routes.map(StaticProxyConfig.route(argument:)))
-    }
-
-    /// Returns when SIGTERM or SIGINT arrives.
-    private static func waitForTerminationSignal() async {
-        let (signals, continuation) = AsyncStream<Void>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield() }
-            source.resume()
-            return source
-        }
-        for await _ in signals { break }
-        for source in sources { source.cancel() }
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// `server-config.toml`: how one `tako-server` host is set up (DESIGN §3). Every key is
+/// optional; a missing file at the default path means all defaults.
+public struct ServerConfig: Hashable, Sendable {
+    /// How HTTPS certificates are obtained.
+    public enum TLSIssuer: String, Hashable, Sendable, CaseIterable {
+        case acme
+        case `internal`
+    }
+
+    public static let defaultPath = "/opt/tako/server-config.toml"
+    /// The environment variable that points at another file (tests use it).
+    public static let pathVariable = "TAKO_SERVER_CONFIG"
+
+    /// Plain HTTP listener; 0 picks a free port (reported by `server_info`).
+    public var httpPort = 80
+    public var httpsPort = 443
+    /// Where apps, state and certificates live.
+    public var dataDir = "/opt/tako"
+    /// The management socket.
+    public var socket = "/var/run/tako/tako.sock"
+    /// The address the listeners bind to. Not in DESIGN's table: tests bind loopback
+    /// addresses side by side; a host serves on all of them.
+    public var listenHost = "0.0.0.0"
+    /// Seconds a new instance has to become healthy (deploys, restarts, cold starts).
+    public var startTimeout = 30
+    /// Seconds a stopping instance has to finish its requests, and again to exit after
+    /// SIGTERM before it is killed.
+    public var drainTimeout = 30
+    public var tlsIssuer = TLSIssuer.acme
+    public var acmeEmail: String?
+    public var acmeStaging = false
+    public var acmeDirectoryURL: String?
+    public var acmeCARoot: String?
+
+    public init() {}
+
+    /// The file the daemon reads: `--config`, else `TAKO_SERVER_CONFIG`, else the default.
+    /// `explicit` tells whether the user named it (then a missing file is an error).
+    public static func location(
+        flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (path: String, explicit: Bool) {
+        if let flag { return (flag, true) }
+        if let path = environment[pathVariable], !path.isEmpty { return (path, true) }
+        return (defaultPath, false)
+    }
+
+    /// Reads the file at `path`. A named file that does not exist is an error (a typo must not
+    /// start a server with other settings); the default file may be absent.
+    public static func load(path: String, explicit: Bool) throws(ConfigProblems) -> ServerConfig {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if !explicit { return ServerConfig() }
+            throw ConfigProblems([ConfigError(
+                .missingFile, file: path, "the server configuration file does not exist",
+                hint: "create it, or leave out --config / \(pathVariable) to use the defaults")])
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigProblems([ConfigError(
+                .unreadableFile, file: path, "cannot read the server configuration file",
+                hint: "check that it is readable UTF-8 text")])
+        }
+        let (config, problems) = parse(text, file: path)
+        if problems.contains(where: { $0.severity == .error }) { throw ConfigProblems(problems) }
+        return config
+    }
+}

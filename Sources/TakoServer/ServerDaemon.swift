@@ -1,0 +1,88 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import TakoCore
+import TakoProxy
+import TakoSupervisor
+
+/// `tako-server` itself: the proxy on the HTTP port, the app runtime, and the management
+/// socket, started in that order and stopped in reverse.
+public final class ServerDaemon: Sendable {
+    public let config: ServerConfig
+    private let runtime: ServerRuntime
+    private let proxy: ProxyServer
+    private let management: ManagementServer
+    private let statusTask: Task<Void, Never>
+    /// The port the HTTP listener bound (the configured one, or the one picked for port 0).
+    public let httpPort: Int
+
+    /// Starts everything, or fails with nothing left running (a bad config or a busy port
+    /// never leaves a half-started server).
+    public static func start(config: ServerConfig) async throws -> ServerDaemon {
+        var settings = SupervisorSettings()
+        settings.startTimeout = .seconds(config.startTimeout)
+        settings.drainTimeout = .seconds(config.drainTimeout)
+        settings.stopGrace = .seconds(config.drainTimeout)
+        let supervisorSettings = settings
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDir + "/apps", withIntermediateDirectories: true)
+        } catch {
+            throw UserError("cannot create the data directory \(config.dataDir)", hint: "create it and give tako-server write access, or set [server] data_dir")
+        }
+        let store = RoutingSnapshotStore()
+        let statusPage = StatusPage()
+        var proxyConfiguration = ProxyConfiguration()
+        proxyConfiguration.scheme = "http"
+        let proxy = ProxyServer(configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler)
+        let address: SocketAddress
+        do {
+            address = try await proxy.start(host: config.listenHost, port: config.httpPort)
+        } catch {
+            await proxy.shutdown(deadline: .zero)
+            throw UserError("cannot listen on \(config.listenHost):\(config.httpPort): \(error)", hint: "is another server using the port? set [server] http_port")
+        }
+        let runtime = ServerRuntime(
+            config: config, httpPort: address.port ?? config.httpPort, store: store, statusPage: statusPage
+        ) { observer in
+            AppSupervisor.Dependencies(observer: observer, settings: supervisorSettings)
+        }
+        let management: ManagementServer
+        do {
+            management = try await ManagementServer.start(path: config.socket, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton)
+        } catch {
+            await proxy.shutdown(deadline: .zero)
+            if let error = error as? UserError { throw error }
+            throw UserError("cannot open the management socket \(config.socket): \(error)", hint: "check the directory's permissions, or set [server] socket")
+        }
+        // uptime_secs and instance states change without a command; refresh the page often.
+        let statusTask = Task {
+            while !Task.isCancelled {
+                await runtime.refreshStatusPage()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        return ServerDaemon(config: config, runtime: runtime, proxy: proxy, management: management, statusTask: statusTask, httpPort: address.port ?? config.httpPort)
+    }
+
+    private init(
+        config: ServerConfig, runtime: ServerRuntime, proxy: ProxyServer, management: ManagementServer,
+        statusTask: Task<Void, Never>, httpPort: Int
+    ) {
+        self.config = config
+        self.runtime = runtime
+        self.proxy = proxy
+        self.management = management
+        self.statusTask = statusTask
+        self.httpPort = httpPort
+    }
+
+    /// Stops taking commands and traffic, lets in-flight requests finish, stops the apps.
+    public func shutdown() async {
+        statusTask.cancel()
+        await management.close()
+        unlink(config.socket)
+        proxy.startDraining()
+        await runtime.stopAll()
+        await proxy.shutdown(deadline: .seconds(10))
+    }
+}

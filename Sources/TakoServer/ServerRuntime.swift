@@ -1,0 +1,324 @@
+import Foundation
+import TakoCore
+import TakoProxy
+import TakoSupervisor
+
+/// The host daemon's state and the handling of every management command: the apps, their
+/// supervisors, routes and secrets, and the upgrade lock.
+///
+/// Commands arrive from the management socket; traffic never passes through here (the proxy
+/// reads the published routing snapshot), so a slow command never blocks a request.
+public actor ServerRuntime {
+    struct App {
+        var supervisor: AppSupervisor
+        var request: DeployRequest
+        var secrets: [String: String] = [:]
+        var gate: ColdStartGate?
+    }
+
+    public let config: ServerConfig
+    /// The ports the listeners actually bound (port 0 in the config picks one).
+    public private(set) var httpPort: Int
+    private let publisher: RoutingPublisher
+    private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
+    private var apps: [String: App] = [:]
+    private var upgradeOwner: String?
+    /// Apps with a deploy running; a second deploy of the same app is refused at once.
+    private var deploying: Set<String> = []
+    /// The JSON `/_tako/status` serves, rebuilt after every change so the proxy answers
+    /// without waiting for this actor.
+    let statusPage: StatusPage
+
+    init(
+        config: ServerConfig, httpPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage,
+        dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
+    ) {
+        self.config = config
+        self.httpPort = httpPort
+        self.publisher = RoutingPublisher(store: store)
+        self.statusPage = statusPage
+        self.supervisorDependencies = dependencies
+    }
+
+    func listening(httpPort: Int) {
+        self.httpPort = httpPort
+    }
+
+    // MARK: Dispatch
+
+    /// Answers one request frame with one response frame. Never throws: every failure is an
+    /// error response.
+    public func respond(to frame: Data) async -> Data {
+        let request: ManagementRequest
+        do {
+            request = try ManagementRequest.decode(frame: frame)
+        } catch {
+            return Self.errorFrame(error.message, hint: error.hint)
+        }
+        if !request.isCurrentVersion {
+            return Self.errorFrame(
+                "protocol version mismatch: the client speaks version \(request.protocolVersion), tako-server \(TakoVersion.current) speaks \(ManagementProtocol.version)",
+                hint: "upgrade the older of the CLI and tako-server")
+        }
+        if request.command.isMutating, let owner = upgradeOwner {
+            return Self.errorFrame(
+                "tako-server is being upgraded (lock held by '\(owner)'); '\(request.command.name)' is refused until it finishes",
+                hint: "wait for the upgrade to finish, or release it with exit_upgrading")
+        }
+        do {
+            let response = try await handle(request.command)
+            refreshStatusPage()
+            return response
+        } catch let error as any UserFacingError {
+            refreshStatusPage()
+            return Self.errorFrame(error.message, hint: error.hint)
+        } catch {
+            return Self.errorFrame("internal error: \(error)")
+        }
+    }
+
+    private func handle(_ command: ManagementCommand) async throws -> Data {
+        switch command {
+        case .hello:
+            return try Self.okFrame(HelloInfo(capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero"]))
+        case .serverInfo:
+            return try Self.okFrame(serverInfo())
+        case .deploy(let request):
+            return try Self.okFrame(try await deploy(request))
+        case .routes:
+            let entries = apps.keys.sorted().map { RouteEntry(app: $0, routes: apps[$0]?.request.routes ?? []) }
+            return try Self.okFrame(RouteList(routes: entries))
+        case .status(let app):
+            if let app {
+                let entry = try existing(app)
+                return try Self.okFrame(StatusReport(apps: [await entry.supervisor.status()]))
+            }
+            return try Self.okFrame(StatusReport(apps: await allStatuses()))
+        case .logs(let app, _, let lines):
+            let entry = try existing(app)
+            return try Self.okFrame(LogLines(lines: Self.fitting(entry.supervisor.log.lastLines(min(max(lines, 0), 10_000)))))
+        case .stop(let app):
+            let entry = try existing(app)
+            await entry.supervisor.stopAll()
+            return try Self.okFrame(EmptyPayload())
+        case .delete(let app):
+            return try Self.okFrame(try await delete(app))
+        case .updateSecrets(let app, let secrets):
+            var entry = try existing(app)
+            entry.secrets = secrets
+            apps[app] = entry
+            try await entry.supervisor.restart(secrets: secrets)
+            return try Self.okFrame(EmptyPayload())
+        case .reload(let app):
+            try await existing(app).supervisor.restart()
+            return try Self.okFrame(EmptyPayload())
+        case .enterUpgrading(let owner):
+            if let current = upgradeOwner, current != owner {
+                throw UserError("an upgrade is already in progress (lock held by '\(current)')", hint: "wait for it to finish")
+            }
+            upgradeOwner = owner
+            return try Self.okFrame(EmptyPayload())
+        case .exitUpgrading(let owner):
+            guard upgradeOwner == nil || upgradeOwner == owner else {
+                throw UserError("the upgrade lock is held by '\(upgradeOwner ?? "")', not '\(owner)'", hint: "release it as its owner")
+            }
+            upgradeOwner = nil
+            return try Self.okFrame(EmptyPayload())
+        }
+    }
+
+    private func existing(_ app: String) throws(UserError) -> App {
+        guard let entry = apps[app] else {
+            throw UserError("no app named '\(app)' on this server", hint: "see the deployed apps with the status command")
+        }
+        return entry
+    }
+
+    func serverInfo() -> ServerInfo {
+        ServerInfo(
+            mode: upgradeOwner == nil ? .normal : .upgrading, socket: config.socket, dataDir: config.dataDir,
+            httpPort: httpPort, httpsPort: config.httpsPort, serverVersion: TakoVersion.current,
+            tlsIssuer: config.tlsIssuer.rawValue, acmeStaging: config.acmeStaging, acmeEmail: config.acmeEmail,
+            acmeDirectoryURL: config.acmeDirectoryURL)
+    }
+
+    // MARK: Deploy
+
+    private func deploy(_ request: DeployRequest) async throws -> AppStatus {
+        if let problem = AppName.problem(with: request.app) {
+            throw UserError("app name '\(request.app)' \(problem)", hint: "use lower-case letters, digits and '-'")
+        }
+        guard !deploying.contains(request.app) else {
+            throw UserError("a deploy of '\(request.app)' is already running", hint: "wait for it to finish, then try again")
+        }
+        guard request.instances >= 0, request.instances <= 64 else {
+            throw UserError("instances is \(request.instances); it must be between 0 and 64", hint: "set instances in tako.toml")
+        }
+        guard request.idleTimeoutSecs >= 0 else {
+            throw UserError("idle_timeout_secs is negative", hint: "set idle_timeout in tako.toml to 0 or more seconds")
+        }
+        var patterns: [RoutePattern] = []
+        for route in request.routes {
+            do {
+                patterns.append(try RoutePattern(route))
+            } catch {
+                throw UserError("route '\(route)': \(error.message)", hint: error.hint)
+            }
+        }
+        guard !patterns.isEmpty else { throw UserError("the deploy has no routes", hint: "add a route in tako.toml") }
+        let conflicts = publisher.table.conflicts(adding: request.app, routes: patterns)
+        if let conflict = conflicts.first {
+            throw UserError(
+                "route '\(conflict.pattern)' is already served by \(conflict.apps.filter { $0 != request.app }.map { "'\($0)'" }.joined(separator: ", "))",
+                hint: "give each app its own routes, or delete the other app first")
+        }
+        var isDirectory: ObjCBool = false
+        guard request.releasePath.hasPrefix("/"),
+            FileManager.default.fileExists(atPath: request.releasePath, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw UserError("the release directory '\(request.releasePath)' does not exist on this server", hint: "upload the release first")
+        }
+        let start: StartCommand
+        if let command = request.start, !command.trimmingCharacters(in: .whitespaces).isEmpty {
+            start = StartCommand.detect(in: request.releasePath, app: request.app).map { StartCommand(command: command, runtime: $0.runtime) }
+                ?? StartCommand(command: command, runtime: .custom)
+        } else if let detected = StartCommand.detect(in: request.releasePath, app: request.app) {
+            start = detected
+        } else {
+            throw UserError(
+                "cannot tell how to start '\(request.app)' from its release",
+                hint: "set start in tako.toml (e.g. start = \"python3 main.py\"), or ship a package.json, deno.json, main.py or an executable named '\(request.app)'")
+        }
+
+        deploying.insert(request.app)
+        defer { deploying.remove(request.app) }
+        let entry = try existingOrNew(request)
+        let spec = AppSpec(
+            name: request.app, version: request.version, env: request.env, releasePath: request.releasePath,
+            start: start, healthPath: request.healthCheck, instances: request.instances,
+            idleTimeout: .seconds(request.idleTimeoutSecs), vars: request.vars, secrets: entry.secrets)
+        do {
+            try await entry.supervisor.deploy(spec)
+        } catch {
+            if apps[request.app]?.request.version.isEmpty == true {
+                // A first deploy that failed leaves nothing behind but its log.
+                apps[request.app] = nil
+            }
+            throw error
+        }
+        var deployed = entry
+        deployed.request = request
+        if request.instances == 0 {
+            let supervisor = entry.supervisor
+            deployed.gate = entry.gate ?? ColdStartGate { [weak self] in
+                Task { await self?.coldStart(supervisor) }
+            }
+        } else {
+            deployed.gate = nil
+        }
+        apps[request.app] = deployed
+        try publisher.setRoutes(app: request.app, patterns: patterns, coldStart: deployed.gate)
+        pointCurrent(app: request.app, at: request.releasePath)
+        return await entry.supervisor.status()
+    }
+
+    private func existingOrNew(_ request: DeployRequest) throws -> App {
+        if let entry = apps[request.app] { return entry }
+        let supervisor = try AppSupervisor(
+            name: request.app, logDirectory: appDirectory(request.app) + "/shared/logs",
+            dependencies: supervisorDependencies(publisher))
+        var placeholder = request
+        placeholder.version = ""
+        let entry = App(supervisor: supervisor, request: placeholder)
+        apps[request.app] = entry
+        return entry
+    }
+
+    private func coldStart(_ supervisor: AppSupervisor) async {
+        let ready = await supervisor.coldStart()
+        let gate = apps[supervisor.name]?.gate
+        if ready { gate?.ready() } else { gate?.failed() }
+        refreshStatusPage()
+    }
+
+    private func delete(_ app: String) async throws -> EmptyPayload {
+        let entry = try existing(app)
+        await entry.supervisor.stopAll()
+        publisher.removeApp(app)
+        apps[app] = nil
+        try? FileManager.default.removeItem(atPath: appDirectory(app))
+        return EmptyPayload()
+    }
+
+    func appDirectory(_ app: String) -> String {
+        config.dataDir + "/apps/" + app
+    }
+
+    /// `apps/{app}/current` points at the release now serving; replaced atomically.
+    private func pointCurrent(app: String, at release: String) {
+        let link = appDirectory(app) + "/current"
+        let temporary = link + ".new"
+        unlink(temporary)
+        guard symlink(release, temporary) == 0 else { return }
+        rename(temporary, link)
+    }
+
+    // MARK: Status
+
+    func allStatuses() async -> [AppStatus] {
+        var statuses: [AppStatus] = []
+        for name in apps.keys.sorted() {
+            if let supervisor = apps[name]?.supervisor { statuses.append(await supervisor.status()) }
+        }
+        return statuses
+    }
+
+    /// Rebuilds the `/_tako/status` document.
+    func refreshStatusPage() {
+        let supervisors = apps.values.map(\.supervisor)
+        let page = statusPage
+        Task {
+            var statuses: [AppStatus] = []
+            var healthy = true
+            for supervisor in supervisors {
+                statuses.append(await supervisor.status())
+                if await !supervisor.isHealthy { healthy = false }
+            }
+            page.update(healthy: healthy, apps: statuses.sorted { $0.name < $1.name })
+        }
+    }
+
+    /// Stops every app's instances (the server is shutting down).
+    func stopAll() async {
+        for app in apps.values { await app.supervisor.stopAll() }
+    }
+
+    // MARK: Frames
+
+    /// The newest lines that fit in one response frame.
+    static func fitting(_ lines: [String]) -> [String] {
+        var budget = ManagementProtocol.maxFrameBytes - 4096
+        var kept: [String] = []
+        for line in lines.reversed() {
+            budget -= line.utf8.count + 8
+            if budget < 0 { break }
+            kept.append(line)
+        }
+        return kept.reversed()
+    }
+
+    static func okFrame(_ payload: some Codable & Sendable) throws -> Data {
+        try ManagementFrame.encode(ManagementResponse.ok(payload))
+    }
+
+    static func errorFrame(_ message: String, hint: String? = nil) -> Data {
+        let text = hint.map { "\(message)\nhint: \($0)" } ?? message
+        return (try? ManagementFrame.encode(ManagementResponse<EmptyPayload>.error(text)))
+            ?? Data("{\"protocol_version\":\(ManagementProtocol.version),\"status\":\"error\",\"message\":\"internal error\"}\n".utf8)
+    }
+}
+
+/// The answer to `logs`: `{"lines": [...]}`.
+public struct LogLines: Codable, Hashable, Sendable {
+    public var lines: [String]
+}

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Foundation
+import TakoCore
+import TakoServer
+
+/// `tako-server ctl ...`: one management request to the running daemon, its answer's `data`
+/// as JSON on stdout. This is what the CLI runs over SSH, so every value arrives as its own
+/// argument (never through a shell string) and secrets arrive on stdin (never in argv,
+/// which other users can read in `ps`).
+///
+/// Exit codes: 0 answered ok, 1 the server refused (message on stderr), 3 no server.
+struct CtlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Send one command to the running tako-server and print its answer as JSON.",
+        subcommands: [
+            Hello.self, ServerInfoCommand.self, Routes.self, Status.self, Logs.self, Deploy.self, Stop.self,
+            Delete.self, Reload.self, UpdateSecrets.self, EnterUpgrading.self, ExitUpgrading.self, Request.self,
+        ]
+    )
+
+    struct Connection: ParsableArguments {
+        @Option(help: "The management socket (default: from the server configuration).")
+        var socket: String?
+
+        @Option(help: "The server configuration file, to find the socket.")
+        var config: String?
+
+        func send(_ command: ManagementCommand) throws {
+            try send(ManagementRequest(command))
+        }
+
+        func send(_ request: ManagementRequest) throws {
+            let path: String
+            do {
+                path = try socket ?? {
+                    let (file, explicit) = ServerConfig.location(flag: config)
+                    return try ServerConfig.load(path: file, explicit: explicit).socket
+                }()
+            } catch let error as any UserFacingError {
+                throw report(error)
+            }
+            let frame: Data
+            do {
+                frame = try ManagementClient.send(request, path: path)
+            } catch {
+                throw report(error, code: 3)
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: frame) as? [String: Any] else {
+                throw report(UserError("tako-server sent an answer that is not JSON"), code: 1)
+            }
+            if object["status"] as? String == "ok" {
+                let data = object["data"] ?? [String: Any]()
+                let json = (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])) ?? Data("{}".utf8)
+                FileHandle.standardOutput.write(json + Data("\n".utf8))
+                return
+            }
+            let message = (object["message"] as? String) ?? "tako-server refused the request"
+            let lines = message.components(separatedBy: "\nhint: ")
+            throw report(UserError(lines[0], hint: lines.count > 1 ? lines[1...].joined(separator: "\nhint: ") : nil))
+        }
+    }
+
+    struct Hello: ParsableCommand {
+        @OptionGroup var connection: Connection
+        func run() throws { try connection.send(.hello) }
+    }
+
+    struct ServerInfoCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "server-info")
+        @OptionGroup var connection: Connection
+        func run() throws { try connection.send(.serverInfo) }
+    }
+
+    struct Routes: ParsableCommand {
+        @OptionGroup var connection: Connection
+        func run() throws { try connection.send(.routes) }
+    }
+
+    struct Status: ParsableCommand {
+        @OptionGroup var connection: Connection
+        @Argument(help: "One app (default: all).") var app: String?
+        func run() throws { try connection.send(.status(app: app)) }
+    }
+
+    struct Logs: ParsableCommand {
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        @Option(help: "How many of the last lines.") var lines = ManagementCommand.defaultLogLines
+        func run() throws { try connection.send(.logs(app: app, follow: false, lines: lines)) }
+    }
+
+    struct Deploy: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Roll out a release directory that is already on this host.")
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        @Option(help: "The release's version name.") var version: String
+        @Option(help: "The unpacked release directory (absolute).") var release: String
+        @Option(name: .customLong("route"), help: "A route pattern; repeatable.") var routes: [String] = []
+        @Option(help: "The environment name.") var env = "production"
+        @Option(help: "Instances always running; 0 starts one on the first request.") var instances = 1
+        @Option(help: "Seconds without requests before an instance above the minimum stops.") var idleTimeout = 300
+        @Option(help: "The start command (default: detected from the release).") var start: String?
+        @Option(help: "The health check path.") var healthCheck: String?
+        @Option(name: .customLong("var"), help: "NAME=VALUE; repeatable.") var vars: [String] = []
+
+        func run() throws {
+            var variables: [String: String] = [:]
+            for pair in vars {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw report(UserError("--var '\(pair)' is not NAME=VALUE", hint: "for example --var LOG_LEVEL=debug"), code: 64)
+                }
+                variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            try connection.send(.deploy(DeployRequest(
+                app: app, version: version, env: env, releasePath: release, routes: routes, instances: instances,
+                idleTimeoutSecs: idleTimeout, start: start, healthCheck: healthCheck, vars: variables)))
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        func run() throws { try connection.send(.stop(app: app)) }
+    }
+
+    struct Delete: ParsableCommand {
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        func run() throws { try connection.send(.delete(app: app)) }
+    }
+
+    struct Reload: ParsableCommand {
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        func run() throws { try connection.send(.reload(app: app)) }
+    }
+
+    struct UpdateSecrets: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "update-secrets", abstract: "Replace an app's secrets with the JSON object {NAME: value} read from stdin.")
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        func run() throws {
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            guard let secrets = try? JSONDecoder().decode([String: String].self, from: input) else {
+                throw report(UserError("stdin is not a JSON object of strings", hint: "send {\"NAME\": \"value\", ...}"), code: 64)
+            }
+            try connection.send(.updateSecrets(app: app, secrets: secrets))
+        }
+    }
+
+    struct EnterUpgrading: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enter-upgrading")
+        @OptionGroup var connection: Connection
+        @Argument var owner: String
+        func run() throws { try connection.send(.enterUpgrading(owner: owner)) }
+    }
+
+    struct ExitUpgrading: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "exit-upgrading")
+        @OptionGroup var connection: Connection
+        @Argument var owner: String
+        func run() throws { try connection.send(.exitUpgrading(owner: owner)) }
+    }
+
+    struct Request: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send one JSON request read from stdin.")
+        @OptionGroup var connection: Connection
+        func run() throws {
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            let request: ManagementRequest
+            do {
+                request = try ManagementRequest.decode(frame: input)
+            } catch {
+                throw report(UserError(error.message, hint: error.hint), code: 64)
+            }
+            try connection.send(request)
+        }
+    }
+}

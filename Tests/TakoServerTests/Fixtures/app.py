@@ -1,0 +1,80 @@
+"""A small app for tako-server's tests. Its behaviour comes from environment variables
+(set with `ctl deploy --var`):
+
+MODE=normal        serve (default)
+MODE=crash         print to stderr and exit 3 at once
+MODE=ignore-term   serve, ignoring SIGTERM
+START_DELAY=S      sleep S seconds before listening (a slow starter)
+CRASH_AFTER=N      exit 4 after answering N requests
+HANG_HEALTH_AFTER=S  /_tako/status stops answering S seconds after start
+
+Paths: /_tako/status, /env/NAME (the variable's value), /sleep/MS, /stream/N (N chunks),
+anything else -> JSON about the instance.
+"""
+import json, os, signal, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+mode = os.environ.get("MODE", "normal")
+started = time.time()
+if mode == "crash":
+    print("boom: this release cannot start", file=sys.stderr, flush=True)
+    sys.exit(3)
+if mode == "ignore-term":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+time.sleep(float(os.environ.get("START_DELAY", "0")))
+crash_after = int(os.environ.get("CRASH_AFTER", "0"))
+hang_after = float(os.environ.get("HANG_HEALTH_AFTER", "-1"))
+served = 0
+lock = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, status, body, content_type="application/json"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        global served
+        if self.path == "/_tako/status":
+            if hang_after >= 0 and time.time() - started > hang_after:
+                time.sleep(3600)
+            return self.reply(200, '{"status":"ok"}')
+        if self.path.startswith("/env/"):
+            return self.reply(200, os.environ.get(self.path[5:], ""), "text/plain")
+        if self.path.startswith("/sleep/"):
+            time.sleep(int(self.path[7:]) / 1000)
+        if self.path.startswith("/stream/"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for index in range(int(self.path[8:])):
+                chunk = f"chunk {index}\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.flush()
+                time.sleep(0.05)
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        with lock:
+            served += 1
+            count = served
+        self.reply(200, json.dumps({
+            "instance": os.environ.get("TAKO_INSTANCE"), "build": os.environ.get("TAKO_BUILD"),
+            "pid": os.getpid(), "path": self.path, "served": count,
+        }))
+        if crash_after and count >= crash_after:
+            self.wfile.flush()
+            print(f"crashing after {count} requests", file=sys.stderr, flush=True)
+            os._exit(4)
+
+    def log_message(self, *args):
+        pass
+
+
+print(f"listening on {os.environ['HOST']}:{os.environ['PORT']}", flush=True)
+ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()

@@ -1,0 +1,188 @@
+import Foundation
+import TakoTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `tako-server` binary, real app processes (Fixtures/app.py), real sockets.
+@Suite("tako-server over real sockets")
+struct ServerIntegrationTests {
+    @Test("a deploy starts healthy instances that the proxy routes to, with the app's environment")
+    func deployRoutesToInstances() throws {
+        let server = try ServerProcess()
+        let deployed = try server.deploy("web", version: "v1", route: "web.test", instances: 2, vars: ["GREETING": "hello"])
+        #expect(deployed.status == 0, "\(deployed.output)")
+        let status = deployed.json ?? [:]
+        #expect(status.string("state") == "running")
+        #expect((status["instances"] as? [[String: Any]])?.count == 2)
+
+        var instances = Set<String>()
+        for _ in 0..<6 {
+            let response = try server.get("web.test")
+            #expect(response.status == 200)
+            instances.insert(response.json?["instance"] as? String ?? "")
+        }
+        #expect(instances == ["1", "2"], "the balancer uses both instances")
+        #expect(String(decoding: try server.get("web.test", "/env/GREETING").body, as: UTF8.self) == "hello")
+        #expect(String(decoding: try server.get("web.test", "/env/TAKO_BUILD").body, as: UTF8.self) == "v1")
+        #expect(String(decoding: try server.get("web.test", "/env/ENV").body, as: UTF8.self) == "production")
+        #expect(String(decoding: try server.get("web.test", "/env/HOST").body, as: UTF8.self) == "127.0.0.1")
+        #expect(try server.get("other.test").status == 404)
+
+        let health = try server.get("anything.test", "/_tako/status")
+        #expect(health.status == 200)
+        #expect(health.json?["healthy"] as? Bool == true)
+        let log = server.appLog("web")
+        #expect(log.contains("[instance 1 stdout] listening on 127.0.0.1:"), "\(log)")
+        let logs = try server.ctlOK(["logs", "web", "--lines", "3"])
+        #expect((logs["lines"] as? [String])?.count == 3)
+    }
+
+    @Test("update-secrets restarts the app with the new values, which never appear in ctl output")
+    func secretsReachTheApp() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let result = try server.ctl(["update-secrets", "web"], stdin: #"{"API_TOKEN": "s3cret-value"}"#)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(!result.stdout.contains("s3cret-value") && !result.stderr.contains("s3cret-value"))
+        #expect(String(decoding: try server.get("web.test", "/env/API_TOKEN").body, as: UTF8.self) == "s3cret-value")
+        #expect(!server.appLog("web").contains("s3cret-value"))
+    }
+
+    @Test("a crashed instance is noticed at once and restarted")
+    func crashRestart() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let before = try #require(try server.instances("web").first)
+        let pid = try #require(before.int("pid"))
+        kill(pid_t(pid), SIGKILL)
+        try server.waitUntil("a new process serves") {
+            let instance = try server.instances("web").first
+            return instance?.string("state") == "healthy" && instance?.int("pid") != pid
+        }
+        #expect(try server.get("web.test").status == 200)
+        let log = server.appLog("web")
+        #expect(log.contains("[instance 1 tako] was killed by signal 9 (SIGKILL)"), "\(log)")
+        #expect(log.contains("restarting in 1 s"))
+    }
+
+    @Test("an app that crashes after some requests keeps being restarted and served")
+    func crashAfterRequests() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test", vars: ["CRASH_AFTER": "2"]).status == 0)
+        #expect(try server.get("web.test").status == 200)
+        #expect(try server.get("web.test").status == 200)  // the instance exits after this one
+        try server.waitUntil("the instance is back") {
+            try server.instances("web").first?.string("state") == "healthy" && (try server.get("web.test").status == 200)
+        }
+    }
+
+    @Test("a failed deploy leaves the old release serving and reports the new one's log")
+    func failedDeployKeepsOldRelease() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test", instances: 2).status == 0)
+        let failed = try server.deploy("web", version: "v2", route: "web.test", instances: 2, vars: ["MODE": "crash"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("the new release v2 of 'web' did not start"), "\(failed.output)")
+        #expect(failed.stderr.contains("boom: this release cannot start"), "the error quotes the app's own output")
+        #expect(failed.stderr.contains("hint: the previous release keeps serving"))
+        let status = try server.status("web")
+        #expect(status.string("version") == "v1")
+        #expect(status.string("state") == "running")
+        #expect((status["instances"] as? [[String: Any]])?.count == 2)
+        for _ in 0..<4 { #expect(try server.get("web.test").json?["build"] as? String == "v1") }
+        #expect(try server.get("x.test", "/_tako/status").status == 200, "the old release is healthy")
+    }
+
+    @Test("a first deploy that cannot start is an error with nothing left running")
+    func failedFirstDeploy() throws {
+        let server = try ServerProcess()
+        let failed = try server.deploy("web", version: "v1", route: "web.test", vars: ["MODE": "crash"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("hint: fix the app and deploy again"))
+        #expect(try server.get("web.test").status == 404, "no route for an app that never started")
+        #expect(server.appPIDs().isEmpty)
+    }
+
+    @Test("a release that never gets healthy fails the deploy at the start timeout")
+    func startTimeout() throws {
+        let server = try ServerProcess(settings: "start_timeout = 1\ndrain_timeout = 1")
+        let failed = try server.deploy("web", version: "v1", route: "web.test", vars: ["START_DELAY": "30"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("did not answer its health check within 1 s"), "\(failed.output)")
+    }
+
+    @Test("a rolling deploy under continuous traffic answers every request 200")
+    func rollingDeployUnderLoad() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test", instances: 3).status == 0)
+        let stop = server.directory.appendingPathComponent("stop-load").path
+        let result = server.directory.appendingPathComponent("load-result.json").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/load.py").path
+        let load = try ChildProcess(["/usr/bin/env", "python3", script, String(server.httpPort), "web.test", stop, result])
+        #expect(load.firstLine == "started")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deployed = try server.deploy("web", version: "v2", route: "web.test", instances: 3)
+        let rollout = clock.now - started
+        #expect(deployed.status == 0, "\(deployed.output)")
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
+        try server.waitUntil("the load generator finished") { FileManager.default.fileExists(atPath: result) }
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result))) as? [String: Any])
+        let codes = summary["codes"] as? [String: Int] ?? [:]
+        #expect(summary["errors"] as? Int == 0, "\(summary)")
+        #expect(codes.keys.sorted() == ["200"], "\(summary)")
+        #expect((codes["200"] ?? 0) > 20, "traffic ran during the deploy: \(summary)")
+        #expect(try server.status("web").string("version") == "v2")
+        print("rolling deploy of 3 instances under load took \(rollout); \(summary)")
+    }
+
+    @Test("a second app with the same route is refused before anything starts")
+    func routeConflict() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let refused = try server.deploy("api", version: "v1", route: "web.test")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("route 'web.test' is already served by 'web'"), "\(refused.output)")
+        let status = try server.ctl(["status", "api"])
+        #expect(status.status == 1, "no app was created: \(status.output)")
+        #expect(try server.deploy("api", version: "v1", route: "web.test/api/*").status == 0, "a more specific route is fine")
+        #expect(try server.get("web.test", "/api/x").json?["path"] as? String == "/api/x")
+    }
+
+    @Test("an on-demand app starts on the first request, holds concurrent ones, and stops when idle")
+    func scaleToZero() throws {
+        let server = try ServerProcess()
+        let deployed = try server.deploy("web", version: "v1", route: "web.test", instances: 0, idleTimeout: 1)
+        #expect(deployed.status == 0, "\(deployed.output)")
+        #expect(deployed.json?.string("state") == "idle")
+        try server.waitUntil("the validation instance stopped") { try server.instances("web").isEmpty }
+
+        // Five requests at once: all held until the one instance is healthy, all served.
+        let url = "http://web.test:\(server.httpPort)/"
+        let responses = try Curl.run(
+            ["--parallel", "--parallel-immediate", "-w", "%{http_code}\n"]
+                + Array(repeating: ["-o", "/dev/null", url], count: 5).flatMap { $0 }
+                + ["--connect-to", "web.test:\(server.httpPort):127.0.0.1:\(server.httpPort)"])
+        let codes = String(decoding: responses.output, as: UTF8.self).split(separator: "\n")
+        #expect(codes == Array(repeating: "200", count: 5), "\(codes)")
+        #expect(try server.instances("web").count == 1)
+        try server.waitUntil("the idle instance stopped") { try server.instances("web").isEmpty }
+        #expect(try server.status("web").string("state") == "idle")
+        #expect(try server.get("web.test").status == 200, "and it starts again")
+    }
+
+    @Test("stopping an app that ignores SIGTERM kills it after the drain timeout")
+    func stopIgnoringSIGTERM() throws {
+        let server = try ServerProcess(settings: "start_timeout = 10\ndrain_timeout = 1")
+        #expect(try server.deploy("web", version: "v1", route: "web.test", vars: ["MODE": "ignore-term"]).status == 0)
+        let pid = try #require(try server.instances("web").first?.int("pid"))
+        let stopped = try server.ctl(["stop", "web"])
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(kill(pid_t(pid), 0) != 0, "the process is gone")
+        #expect(server.appLog("web").contains("did not stop within 1 s of SIGTERM; killed"))
+        #expect(try server.get("web.test").status == 503, "a stopped app keeps its route but has no instance")
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import TakoTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `tako-server` binary with a temp config, data dir and socket, on a free port.
+final class ServerProcess {
+    let directory: URL
+    let socket: String
+    let configPath: String
+    let httpPort: Int
+    let logPath: String
+    private(set) var process: ChildProcess?
+
+    /// `settings` are extra `[server]` lines (timeouts for tests that wait on them).
+    init(settings: String = "start_timeout = 10\ndrain_timeout = 2") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        socket = directory.appendingPathComponent("tako.sock").path
+        configPath = directory.appendingPathComponent("server-config.toml").path
+        logPath = directory.appendingPathComponent("server.log").path
+        let config = """
+            [server]
+            http_port = 0
+            https_port = 0
+            listen = "127.0.0.1"
+            data_dir = "\(directory.appendingPathComponent("data").path)"
+            socket = "\(socket)"
+            \(settings)
+            """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let process = try Self.launch(configPath: configPath, log: logPath)
+        // "tako-server 0.1.0 listening on http://127.0.0.1:PORT, management socket ..."
+        guard let port = Self.port(in: process.firstLine) else {
+            throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(Self.read(logPath))")
+        }
+        self.process = process
+        httpPort = port
+    }
+
+    static func launch(configPath: String, log: String) throws -> ChildProcess {
+        try ChildProcess(
+            [BuiltProducts.path("tako-server"), "--config", configPath],
+            environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8"],
+            readyOn: STDERR_FILENO, log: log)
+    }
+
+    static func port(in line: String) -> Int? {
+        guard let range = line.range(of: "http://127.0.0.1:") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func read(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    /// Kills the server with SIGKILL (no cleanup at all).
+    func kill9() {
+        process = nil
+    }
+
+    /// SIGTERM, then waits for the process to exit.
+    func terminate() {
+        guard let process else { return }
+        process.signal(SIGTERM)
+        var status: Int32 = 0
+        waitpid(process.pid, &status, 0)
+    }
+
+    deinit {
+        process = nil
+        // The apps it started are in their own process groups; the server stops them on
+        // SIGTERM, but a test that killed it must not leave them behind.
+        for pid in appPIDs() { kill(-pid, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Every process running in one of this test's release directories.
+    func appPIDs() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            return cwd.hasPrefix(directory.path)
+        }
+    }
+
+    // MARK: ctl
+
+    @discardableResult
+    func ctl(_ arguments: [String], stdin: String? = nil) throws -> ProgramResult {
+        guard let command = arguments.first else { throw TestSupportError(message: "no command") }
+        return try BuiltProducts.run("tako-server", ["ctl", command] + arguments.dropFirst() + ["--socket", socket], stdin: stdin)
+    }
+
+    /// Runs a ctl command that must succeed and returns its JSON.
+    func ctlOK(_ arguments: [String], stdin: String? = nil) throws -> [String: Any] {
+        let result = try ctl(arguments, stdin: stdin)
+        guard result.status == 0, let json = result.json else {
+            throw TestSupportError(message: "ctl \(arguments.joined(separator: " ")) failed: \(result.output)")
+        }
+        return json
+    }
+
+    /// A release directory holding the fixture app as `main.py`.
+    func release(_ name: String) throws -> String {
+        let release = directory.appendingPathComponent("releases/\(name)")
+        if FileManager.default.fileExists(atPath: release.path) { return release.path }
+        try FileManager.default.createDirectory(at: release, withIntermediateDirectories: true)
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/app.py")
+        try FileManager.default.copyItem(at: fixture, to: release.appendingPathComponent("main.py"))
+        return release.path
+    }
+
+    func deploy(
+        _ app: String, version: String, route: String, instances: Int = 1, idleTimeout: Int = 300,
+        vars: [String: String] = [:], release: String? = nil
+    ) throws -> ProgramResult {
+        let path = try release ?? self.release("\(app)-\(version)")
+        var arguments = ["deploy", app, "--version", version, "--release", path, "--route", route,
+                         "--instances", String(instances), "--idle-timeout", String(idleTimeout)]
+        for (name, value) in vars.sorted(by: { $0.key < $1.key }) { arguments += ["--var", "\(name)=\(value)"] }
+        return try ctl(arguments)
+    }
+
+    func status(_ app: String) throws -> [String: Any] {
+        let json = try ctlOK(["status", app])
+        return (json["apps"] as? [[String: Any]])?.first ?? [:]
+    }
+
+    func instances(_ app: String) throws -> [[String: Any]] {
+        try status(app)["instances"] as? [[String: Any]] ?? []
+    }
+
+    func get(_ host: String, _ path: String = "/") throws -> Curl.Response {
+        try Curl.request(port: httpPort, host: host, path: path)
+    }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes: for state that
+    /// changes inside another process, which can only be observed by asking.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () throws -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? condition()) == true { return }
+            usleep(50_000)
+        }
+        if try condition() { return }
+        throw TestSupportError(message: "timed out waiting until \(what)\n--- server log\n\(Self.read(logPath))")
+    }
+
+    func appLog(_ app: String) -> String {
+        Self.read(directory.appendingPathComponent("data/apps/\(app)/shared/logs/current.log").path)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func int(_ key: String) -> Int? { self[key] as? Int }
+    func string(_ key: String) -> String? { self[key] as? String }
+}

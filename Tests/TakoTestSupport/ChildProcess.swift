@@ -1,0 +1,151 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A test helper that could not do its job.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Where `swift build` put the products: beside the test bundle (`TAKO_BIN_DIR` overrides).
+public enum BuiltProducts {
+    public static let directory: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["TAKO_BIN_DIR"] {
+            return URL(fileURLWithPath: explicit, isDirectory: true)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }()
+
+    public static func path(_ name: String) -> String {
+        directory.appendingPathComponent(name).path
+    }
+}
+
+/// A child process in a process group of its own, spawned with posix_spawn and stopped with
+/// SIGKILL to that group: Foundation's `Process.waitUntilExit` busy-waits off the main
+/// thread, and an interpreter shim may sit between us and the real process.
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
+    /// The first line the process wrote on the watched stream (its "ready" line).
+    public let firstLine: String
+
+    /// Starts `arguments` (with `environment` when given, else the test's own) and waits for
+    /// its first line on `stream`.
+    /// Everything after the first line, and the other stream, goes to `log` (else nowhere).
+    public init(
+        _ arguments: [String], environment: [String: String]? = nil, readyOn stream: Int32 = STDOUT_FILENO,
+        log: String? = nil
+    ) throws {
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { throw TestSupportError(message: "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], stream)
+        posix_spawn_file_actions_addclose(&actions, pipe[0])
+        let other = stream == STDOUT_FILENO ? STDERR_FILENO : STDOUT_FILENO
+        posix_spawn_file_actions_addopen(&actions, other, log ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        var pid: pid_t = 0
+        let result = envp == nil
+            ? posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)
+            : posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &envp!)
+        argv.forEach { free($0) }
+        envp?.forEach { free($0) }
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attributes)
+        close(pipe[1])
+        guard result == 0 else {
+            close(pipe[0])
+            throw TestSupportError(message: "could not start \(arguments[0])")
+        }
+        self.pid = pid
+        // Read up to the first newline, with no timer: the process says when it is ready.
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(pipe[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        firstLine = String(decoding: line, as: UTF8.self)
+        // Keep reading, so later output never meets a closed pipe (SIGPIPE).
+        let fd = pipe[0]
+        let logFD = log.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o644) } ?? -1
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                if logFD >= 0 { _ = buffer.withUnsafeBytes { write(logFD, $0.baseAddress, count) } }
+            }
+            close(fd)
+            if logFD >= 0 { close(logFD) }
+        }.start()
+    }
+
+    /// The most memory the process has held (VmHWM), in KiB.
+    public var peakResidentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+    }
+
+    /// Sends `signal` to the process alone (not its group).
+    public func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    deinit {
+        kill(-pid, SIGKILL)
+        waitpid(pid, nil, 0)
+    }
+}
+
+
+/// The outcome of running a short-lived program to completion.
+public struct ProgramResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    /// Both streams, for messages in failed expectations.
+    public var output: String { "status \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+    public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] }
+}
+
+extension BuiltProducts {
+    /// Runs the built product `name` with `arguments` and waits for it to finish.
+    public static func run(_ name: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> ProgramResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path(name))
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Both pipes are read to the end before waiting, so a full pipe cannot block the child.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ProgramResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
