@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure Swift shared by all three programs: config, routes, secrets, versions, protocol.
@@ -51,12 +52,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The host daemon put together: server config, the management socket, app runtime
-        // wiring Supervisor <-> Proxy, `/_tako/status`.
+        // The host daemon put together: server config, state in SQLite (GRDB), the management
+        // socket, app runtime wiring Supervisor <-> Proxy, `/_tako/status`.
         .target(
             name: "TakoServer",
             dependencies: [
                 "TakoCore", "TakoProxy", "TakoSupervisor",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

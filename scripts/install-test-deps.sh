@@ -8,6 +8,7 @@ requirements=(
   "git:git"
   "python3:python3"
   "curl:curl"
+  "/usr/include/sqlite3.h:libsqlite3-dev"
 )
 
 missing=()

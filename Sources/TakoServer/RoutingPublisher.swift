@@ -28,9 +28,12 @@ final class RoutingPublisher: AppSupervisorObserver {
 
     let store: RoutingSnapshotStore
     private let state = Mutex(State())
+    /// Told about every change too (the runtime records the app's processes).
+    private let onChange: @Sendable (String, [InstanceSnapshot]) -> Void
 
-    init(store: RoutingSnapshotStore) {
+    init(store: RoutingSnapshotStore, onChange: @escaping @Sendable (String, [InstanceSnapshot]) -> Void = { _, _ in }) {
         self.store = store
+        self.onChange = onChange
     }
 
     /// The routes now being served, for conflict checks.
@@ -66,6 +69,7 @@ final class RoutingPublisher: AppSupervisorObserver {
             state.apps[app] = routing
             publish(&state)
         }
+        onChange(app, instances)
     }
 
     func traffic(app: String, instance: Int, port: Int) -> InstanceTraffic {

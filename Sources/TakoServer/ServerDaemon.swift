@@ -29,6 +29,7 @@ public final class ServerDaemon: Sendable {
         } catch {
             throw UserError("cannot create the data directory \(config.dataDir)", hint: "create it and give tako-server write access, or set [server] data_dir")
         }
+        let state = try StateStore(dataDir: config.dataDir)
         let store = RoutingSnapshotStore()
         let statusPage = StatusPage()
         var proxyConfiguration = ProxyConfiguration()
@@ -42,14 +43,22 @@ public final class ServerDaemon: Sendable {
             throw UserError("cannot listen on \(config.listenHost):\(config.httpPort): \(error)", hint: "is another server using the port? set [server] http_port")
         }
         let runtime = ServerRuntime(
-            config: config, httpPort: address.port ?? config.httpPort, store: store, statusPage: statusPage
+            config: config, httpPort: address.port ?? config.httpPort, store: store, statusPage: statusPage, state: state
         ) { observer in
             AppSupervisor.Dependencies(observer: observer, settings: supervisorSettings)
+        }
+        do {
+            try await runtime.restore()
+        } catch {
+            await runtime.stopAll()
+            await proxy.shutdown(deadline: .zero)
+            throw UserError("cannot restore the apps from \(state.path): \(error)", hint: "see the message above; move the file aside to start empty")
         }
         let management: ManagementServer
         do {
             management = try await ManagementServer.start(path: config.socket, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton)
         } catch {
+            await runtime.stopAll()
             await proxy.shutdown(deadline: .zero)
             if let error = error as? UserError { throw error }
             throw UserError("cannot open the management socket \(config.socket): \(error)", hint: "check the directory's permissions, or set [server] socket")

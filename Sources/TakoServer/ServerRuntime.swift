@@ -29,15 +29,71 @@ public actor ServerRuntime {
     /// without waiting for this actor.
     let statusPage: StatusPage
 
+    private let state: StateStore
+
     init(
-        config: ServerConfig, httpPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage,
+        config: ServerConfig, httpPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage, state: StateStore,
         dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     ) {
         self.config = config
         self.httpPort = httpPort
-        self.publisher = RoutingPublisher(store: store)
+        self.publisher = RoutingPublisher(store: store) { app, instances in
+            // Recorded so a server that was killed can stop what it left running (see restore).
+            try? state.saveProcesses(
+                app: app,
+                instances.compactMap { instance in
+                    instance.pid.map {
+                        StateStore.StoredProcess(app: app, instance: instance.id, pid: $0, releasePath: instance.releasePath)
+                    }
+                })
+        }
         self.statusPage = statusPage
+        self.state = state
         self.supervisorDependencies = dependencies
+    }
+
+    // MARK: Restore
+
+    /// After a restart or a crash: stops whatever the previous server process left running,
+    /// then brings back every app with its routes, secrets and instances, without a deploy.
+    func restore() async throws {
+        stopLeftoverProcesses()
+        upgradeOwner = try state.upgradeOwner()
+        for stored in try state.apps() {
+            let request = stored.request
+            do {
+                let (spec, patterns) = try makeSpec(request, secrets: stored.secrets, checkConflicts: false)
+                let supervisor = try AppSupervisor(
+                    name: request.app, logDirectory: appDirectory(request.app) + "/shared/logs",
+                    dependencies: supervisorDependencies(publisher))
+                var entry = App(supervisor: supervisor, request: request, secrets: stored.secrets)
+                entry.gate = request.instances == 0 ? makeGate(supervisor) : nil
+                apps[request.app] = entry
+                try publisher.setRoutes(app: request.app, patterns: patterns, coldStart: entry.gate)
+                await supervisor.resume(spec, deployedAt: stored.deployedAt, stopped: stored.stopped)
+            } catch let error as any UserFacingError {
+                FileHandle.standardError.write(Data("tako-server: cannot restore '\(request.app)': \(error.message)\n".utf8))
+            }
+        }
+        refreshStatusPage()
+    }
+
+    /// Process groups recorded by a previous server process that still run one of its
+    /// releases: asked to stop, killed after the drain timeout.
+    private func stopLeftoverProcesses() {
+        let leftovers = ((try? state.processes()) ?? []).filter { process in
+            // Only a process still running in the release it was started in: a recycled pid
+            // belongs to someone else.
+            guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/cwd") else { return false }
+            return cwd == process.releasePath || cwd.hasPrefix(process.releasePath + "/")
+        }
+        for process in leftovers { kill(-process.pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(TimeInterval(config.drainTimeout))
+        while leftovers.contains(where: { kill($0.pid, 0) == 0 }), Date() < deadline {
+            usleep(20_000)
+        }
+        for process in leftovers where kill(process.pid, 0) == 0 { kill(-process.pid, SIGKILL) }
+        try? state.clearProcesses()
     }
 
     func listening(httpPort: Int) {
@@ -99,6 +155,7 @@ public actor ServerRuntime {
             return try Self.okFrame(LogLines(lines: Self.fitting(entry.supervisor.log.lastLines(min(max(lines, 0), 10_000)))))
         case .stop(let app):
             let entry = try existing(app)
+            try state.setStopped(app: app, true)
             await entry.supervisor.stopAll()
             return try Self.okFrame(EmptyPayload())
         case .delete(let app):
@@ -107,21 +164,26 @@ public actor ServerRuntime {
             var entry = try existing(app)
             entry.secrets = secrets
             apps[app] = entry
+            try state.saveSecrets(app: app, secrets)
             try await entry.supervisor.restart(secrets: secrets)
+            try state.setStopped(app: app, false)
             return try Self.okFrame(EmptyPayload())
         case .reload(let app):
             try await existing(app).supervisor.restart()
+            try state.setStopped(app: app, false)
             return try Self.okFrame(EmptyPayload())
         case .enterUpgrading(let owner):
             if let current = upgradeOwner, current != owner {
                 throw UserError("an upgrade is already in progress (lock held by '\(current)')", hint: "wait for it to finish")
             }
+            try state.setUpgradeOwner(owner)
             upgradeOwner = owner
             return try Self.okFrame(EmptyPayload())
         case .exitUpgrading(let owner):
             guard upgradeOwner == nil || upgradeOwner == owner else {
                 throw UserError("the upgrade lock is held by '\(upgradeOwner ?? "")', not '\(owner)'", hint: "release it as its owner")
             }
+            try state.setUpgradeOwner(nil)
             upgradeOwner = nil
             return try Self.okFrame(EmptyPayload())
         }
@@ -145,11 +207,46 @@ public actor ServerRuntime {
     // MARK: Deploy
 
     private func deploy(_ request: DeployRequest) async throws -> AppStatus {
-        if let problem = AppName.problem(with: request.app) {
-            throw UserError("app name '\(request.app)' \(problem)", hint: "use lower-case letters, digits and '-'")
-        }
         guard !deploying.contains(request.app) else {
             throw UserError("a deploy of '\(request.app)' is already running", hint: "wait for it to finish, then try again")
+        }
+        let (template, patterns) = try makeSpec(request, secrets: apps[request.app]?.secrets ?? [:], checkConflicts: true)
+        deploying.insert(request.app)
+        defer { deploying.remove(request.app) }
+        let entry = try existingOrNew(request)
+        var spec = template
+        spec.secrets = entry.secrets
+        do {
+            try await entry.supervisor.deploy(spec)
+        } catch {
+            try? state.recordFailedDeploy(app: request.app, version: request.version, message: error.message)
+            if apps[request.app]?.request.version.isEmpty == true {
+                // A first deploy that failed leaves nothing behind but its log.
+                apps[request.app] = nil
+            }
+            throw error
+        }
+        var deployed = entry
+        deployed.request = request
+        deployed.gate = request.instances == 0 ? (entry.gate ?? makeGate(entry.supervisor)) : nil
+        apps[request.app] = deployed
+        try publisher.setRoutes(app: request.app, patterns: patterns, coldStart: deployed.gate)
+        try state.saveDeploy(request, at: Date())
+        if !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
+        pointCurrent(app: request.app, at: request.releasePath)
+        return await entry.supervisor.status()
+    }
+
+    private func makeGate(_ supervisor: AppSupervisor) -> ColdStartGate {
+        ColdStartGate { [weak self] in
+            Task { await self?.coldStart(supervisor) }
+        }
+    }
+
+    /// Checks a deploy request and turns it into the spec the supervisor runs.
+    private func makeSpec(_ request: DeployRequest, secrets: [String: String], checkConflicts: Bool) throws -> (AppSpec, [RoutePattern]) {
+        if let problem = AppName.problem(with: request.app) {
+            throw UserError("app name '\(request.app)' \(problem)", hint: "use lower-case letters, digits and '-'")
         }
         guard request.instances >= 0, request.instances <= 64 else {
             throw UserError("instances is \(request.instances); it must be between 0 and 64", hint: "set instances in tako.toml")
@@ -166,7 +263,7 @@ public actor ServerRuntime {
             }
         }
         guard !patterns.isEmpty else { throw UserError("the deploy has no routes", hint: "add a route in tako.toml") }
-        let conflicts = publisher.table.conflicts(adding: request.app, routes: patterns)
+        let conflicts = checkConflicts ? publisher.table.conflicts(adding: request.app, routes: patterns) : []
         if let conflict = conflicts.first {
             throw UserError(
                 "route '\(conflict.pattern)' is already served by \(conflict.apps.filter { $0 != request.app }.map { "'\($0)'" }.joined(separator: ", "))",
@@ -190,36 +287,11 @@ public actor ServerRuntime {
                 hint: "set start in tako.toml (e.g. start = \"python3 main.py\"), or ship a package.json, deno.json, main.py or an executable named '\(request.app)'")
         }
 
-        deploying.insert(request.app)
-        defer { deploying.remove(request.app) }
-        let entry = try existingOrNew(request)
         let spec = AppSpec(
             name: request.app, version: request.version, env: request.env, releasePath: request.releasePath,
             start: start, healthPath: request.healthCheck, instances: request.instances,
-            idleTimeout: .seconds(request.idleTimeoutSecs), vars: request.vars, secrets: entry.secrets)
-        do {
-            try await entry.supervisor.deploy(spec)
-        } catch {
-            if apps[request.app]?.request.version.isEmpty == true {
-                // A first deploy that failed leaves nothing behind but its log.
-                apps[request.app] = nil
-            }
-            throw error
-        }
-        var deployed = entry
-        deployed.request = request
-        if request.instances == 0 {
-            let supervisor = entry.supervisor
-            deployed.gate = entry.gate ?? ColdStartGate { [weak self] in
-                Task { await self?.coldStart(supervisor) }
-            }
-        } else {
-            deployed.gate = nil
-        }
-        apps[request.app] = deployed
-        try publisher.setRoutes(app: request.app, patterns: patterns, coldStart: deployed.gate)
-        pointCurrent(app: request.app, at: request.releasePath)
-        return await entry.supervisor.status()
+            idleTimeout: .seconds(request.idleTimeoutSecs), vars: request.vars, secrets: secrets)
+        return (spec, patterns)
     }
 
     private func existingOrNew(_ request: DeployRequest) throws -> App {
@@ -243,6 +315,7 @@ public actor ServerRuntime {
 
     private func delete(_ app: String) async throws -> EmptyPayload {
         let entry = try existing(app)
+        try state.deleteApp(app)
         await entry.supervisor.stopAll()
         publisher.removeApp(app)
         apps[app] = nil

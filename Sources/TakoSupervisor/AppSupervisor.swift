@@ -109,11 +109,16 @@ public actor AppSupervisor {
         startIdleChecks()
     }
 
-    /// Starts the release again after a server restart: the minimum number of instances,
-    /// restarted as usual if they fail. Nothing waits for them to become healthy.
-    public func resume(_ spec: AppSpec, deployedAt: Date?) {
+    /// Takes up the release again after a server restart: the minimum number of instances,
+    /// restarted as usual if they fail (nothing waits for them to become healthy); a stopped
+    /// app stays stopped.
+    public func resume(_ spec: AppSpec, deployedAt: Date?, stopped: Bool = false) {
         self.spec = spec
         self.deployedAt = deployedAt
+        if stopped {
+            state = .stopped
+            return
+        }
         state = spec.instances == 0 ? .idle : .running
         for _ in 0..<spec.instances {
             let instance = addInstance(spec, candidate: false)
@@ -461,7 +466,9 @@ public actor AppSupervisor {
         dependencies.observer.instancesChanged(
             app: name,
             instances: instances.map {
-                InstanceSnapshot(app: name, id: $0.id, port: $0.port, state: $0.state, version: $0.spec.version)
+                InstanceSnapshot(
+                    app: name, id: $0.id, port: $0.port, state: $0.state, version: $0.spec.version, pid: $0.process?.pid,
+                    releasePath: $0.spec.releasePath)
             })
     }
 

@@ -7,6 +7,9 @@ public struct InstanceSnapshot: Sendable, Hashable {
     public var port: Int
     public var state: InstanceStatus.State
     public var version: String
+    /// The process, while one runs (its group id too).
+    public var pid: Int32?
+    public var releasePath: String
 }
 
 /// Traffic through one instance, as counted by the proxy.

@@ -11,7 +11,7 @@ final class ServerProcess {
     let directory: URL
     let socket: String
     let configPath: String
-    let httpPort: Int
+    private(set) var httpPort: Int
     let logPath: String
     private(set) var process: ChildProcess?
 
@@ -57,18 +57,36 @@ final class ServerProcess {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 
-    /// Kills the server with SIGKILL (no cleanup at all).
+    /// Kills the server with SIGKILL (no cleanup at all); its apps keep running.
     func kill9() {
-        process = nil
+        guard let process else { return }
+        kill(process.pid, SIGKILL)
+        waitpid(process.pid, nil, 0)
+        self.process = nil
     }
 
-    /// SIGTERM, then waits for the process to exit.
-    func terminate() {
-        guard let process else { return }
+    /// SIGTERM, then waits for the process to exit; returns its exit status.
+    @discardableResult
+    func terminate() -> Int32 {
+        guard let process else { return -1 }
         process.signal(SIGTERM)
         var status: Int32 = 0
         waitpid(process.pid, &status, 0)
+        self.process = nil
+        return status
     }
+
+    /// Starts the server again with the same configuration and data.
+    func restart() throws {
+        let process = try Self.launch(configPath: configPath, log: logPath)
+        guard let port = Self.port(in: process.firstLine) else {
+            throw TestSupportError(message: "tako-server did not start again: \(process.firstLine)\n\(Self.read(logPath))")
+        }
+        self.process = process
+        httpPort = port
+    }
+
+    var dataDirectory: URL { directory.appendingPathComponent("data") }
 
     deinit {
         process = nil
