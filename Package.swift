@@ -91,6 +91,7 @@ let package = Package(
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",
             dependencies: ["TakoServer", "TakoSupervisor", "TakoCore", "TakoTestSupport"],

@@ -28,6 +28,9 @@ final class ManagementServer: Sendable {
         }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
+            // A client may close its sending side after the request (`nc -N`, shutdown(SHUT_WR));
+            // the answer must still reach it.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ManagementConnection(runtime: runtime))
@@ -77,6 +80,25 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
             return reply(ServerRuntime.errorFrame(error.message, hint: error.hint), on: context.channel)
         }
         guard let frame = frames.first else { return }
+        answer(frame, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, case .inputClosed = event else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        guard !answered else { return }
+        // The client finished sending: a last line without its newline still counts.
+        if let frame = decoder.finish(), !frame.isEmpty {
+            answer(frame, context: context)
+        } else {
+            answered = true
+            timeout?.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    private func answer(_ frame: Data, context: ChannelHandlerContext) {
         answered = true
         timeout?.cancel()
         let channel = context.channel
