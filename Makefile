@@ -8,7 +8,7 @@ PRODUCTS := tako tako-server tako-dev-server
 # them, so an overlapping access still traps where it can be found. See docs/proxy.md.
 RELEASE_FLAGS ?= -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: all build release test test-deps install uninstall clean bench
+.PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime
 
 all: build
 
@@ -26,9 +26,17 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The proxy beside nginx in one run; writes docs/benchmarks.md (not a test).
-bench:
+# Measurements, not tests: each writes its section of docs/benchmarks.md.
+bench: bench-proxy bench-runtime
+
+# The proxy beside nginx in one run.
+bench-proxy:
 	RELEASE_FLAGS="$(RELEASE_FLAGS)" ./scripts/bench.sh
+
+# tako-server's runtime: cold starts, crash and hang detection, rolling deploys.
+bench-runtime: release
+	./scripts/runtime-bench.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tako-server" >"$${TMPDIR:-/tmp}/tako-runtime-bench.md"
+	./scripts/update-section.py runtime docs/benchmarks.md <"$${TMPDIR:-/tmp}/tako-runtime-bench.md"
 
 install: release
 	install -d "$(DESTDIR)$(BINDIR)"

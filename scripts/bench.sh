@@ -30,7 +30,7 @@ bash "$SHARED/bench/proxy-bench.sh" "${targets[@]}"
 
 latest=$(ls -td "$BENCH_DIR"/results/*/ | head -1)
 {
-  echo "# Benchmarks"
+  echo "## Proxy"
   echo
   echo "Written by \`make bench\` ($(date -u +%Y-%m-%d)): ../shared/bench/proxy-bench.sh with nginx and"
   echo "\`tako-server proxy\` in the same run, the proxy pinned to one core and the load generator and"
@@ -41,5 +41,5 @@ latest=$(ls -td "$BENCH_DIR"/results/*/ | head -1)
   echo '```'
   echo
   cat "$latest/table.md"
-} >docs/benchmarks.md
-echo "wrote docs/benchmarks.md from $latest" >&2
+} | ./scripts/update-section.py proxy docs/benchmarks.md
+echo "wrote the proxy section of docs/benchmarks.md from $latest" >&2

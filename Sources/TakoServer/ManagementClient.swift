@@ -40,6 +40,31 @@ public enum ManagementClient {
         throw UserError("tako-server closed the connection without an answer", hint: "check the server log")
     }
 
+    /// Sends `request` and passes every frame of the answer to `frame` until the server closes
+    /// the connection (`logs` with `follow`). Errors thrown by `frame` end the stream.
+    public static func stream(_ request: ManagementRequest, path: String, _ frame: (Data) throws(UserError) -> Void) throws(UserError) {
+        let encoded: Data
+        do { encoded = try ManagementFrame.encode(request) } catch { throw UserError(error.message, hint: error.hint) }
+        let fd = try connect(path: path)
+        defer { close(fd) }
+        var sent = 0
+        while sent < encoded.count {
+            let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw UserError("the connection to tako-server broke while sending") }
+            sent += count
+        }
+        var decoder = FrameDecoder(maxFrameBytes: ManagementProtocol.maxFrameBytes + 1)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            let frames: [Data]
+            do { frames = try decoder.append(chunk[0..<count]) } catch { throw UserError(error.message, hint: error.hint) }
+            for each in frames { try frame(each) }
+        }
+    }
+
     /// Whether a server answers on `path` (to refuse starting a second one on it).
     static func isAnswering(path: String) -> Bool {
         guard let fd = try? connect(path: path) else { return false }

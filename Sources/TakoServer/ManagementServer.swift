@@ -2,6 +2,19 @@ import Foundation
 import NIOCore
 import NIOPosix
 import TakoCore
+import TakoSupervisor
+
+/// One streamed line of `logs --follow`.
+struct LogLine: Codable, Sendable {
+    var line: String
+}
+
+extension Optional {
+    fileprivate func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
+        guard let value = self else { return nil }
+        return await transform(value)
+    }
+}
 
 /// The management socket: newline-delimited JSON on a Unix socket (mode 0660), one request
 /// and one response per connection (DESIGN §8). Frames are capped at 1 MiB while they
@@ -56,6 +69,9 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
     private var decoder = FrameDecoder()
     private var answered = false
     private var timeout: Scheduled<Void>?
+    /// While following an app's log: the log and the subscription.
+    private var following: (log: AppLog, token: Int)?
+    private var unsentBytes = 0
 
     init(runtime: ServerRuntime) {
         self.runtime = runtime
@@ -106,11 +122,48 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
         let loop = context.eventLoop
         Task {
             let response = await runtime.respond(to: frame)
-            loop.execute { self.write(response, on: channel) }
+            let request = try? ManagementRequest.decode(frame: frame)
+            let log = await request.asyncFlatMap { await runtime.logToFollow($0) }
+            loop.execute {
+                // Keys are sorted, so an ok answer ends with its status.
+                let ok = Data("\"status\":\"ok\"}\n".utf8)
+                guard let log, response.suffix(ok.count) == ok else {
+                    return self.write(response, on: channel)
+                }
+                self.startFollowing(log, after: response, on: channel)
+            }
+        }
+    }
+
+    /// `logs --follow`: the last lines first, then one `{"line": ...}` frame per new line until
+    /// the client closes the connection.
+    private func startFollowing(_ log: AppLog, after first: Data, on channel: any Channel) {
+        channel.writeAndFlush(channel.allocator.buffer(bytes: first), promise: nil)
+        let token = log.follow { [self] line in
+            guard let frame = try? ManagementFrame.encode(LogLine(line: line)) else { return }
+            channel.eventLoop.execute { self.send(frame, on: channel) }
+        }
+        following = (log, token)
+    }
+
+    /// Lines come from the apps' reader threads and must never wait for a slow client: one
+    /// that lets more than 4 MiB pile up unsent is disconnected instead.
+    private func send(_ frame: Data, on channel: any Channel) {
+        guard channel.isActive else { return }
+        unsentBytes += frame.count
+        if unsentBytes > 4 << 20 {
+            channel.close(promise: nil)
+            return
+        }
+        let count = frame.count
+        channel.writeAndFlush(channel.allocator.buffer(bytes: frame)).whenComplete { [self] _ in
+            unsentBytes -= count
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let following { following.log.unfollow(following.token) }
+        following = nil
         timeout?.cancel()
         context.fireChannelInactive()
     }

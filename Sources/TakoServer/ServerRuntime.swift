@@ -336,6 +336,14 @@ public actor ServerRuntime {
         rename(temporary, link)
     }
 
+    // MARK: Logs
+
+    /// For `logs` with `follow`: the app's log, to subscribe to after the first answer.
+    func logToFollow(_ request: ManagementRequest) -> AppLog? {
+        guard request.isCurrentVersion, case .logs(let app, true, _) = request.command else { return nil }
+        return apps[app]?.supervisor.log
+    }
+
     // MARK: Status
 
     func allStatuses() async -> [AppStatus] {

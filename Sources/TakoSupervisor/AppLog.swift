@@ -18,6 +18,8 @@ public final class AppLog: Sendable {
     public let maxBytes: Int
     public let keep: Int
     private let state: Mutex<(fd: Int32, size: Int)>
+    /// Followers (`logs --follow`) get every line as it is written.
+    private let followers = Mutex<(next: Int, handlers: [Int: @Sendable (String) -> Void])>((0, [:]))
 
     public var path: String { directory + "/current.log" }
 
@@ -47,8 +49,28 @@ public final class AppLog: Sendable {
             if state.size > 0, state.size + bytes.count > maxBytes { rotate(&state) }
             let written = bytes.withUnsafeMutableBytes { write(state.fd, $0.baseAddress, $0.count) }
             if written > 0 { state.size += written }
+            // Inside the lock, so followers see lines in file order.
+            let handlers = followers.withLock { $0.handlers.values }
+            if !handlers.isEmpty {
+                line.removeLast()
+                for handler in handlers { handler(line) }
+            }
         }
         bytes.removeAll()
+    }
+
+    /// Calls `handler` with every line written from now on (it must not block); returns the
+    /// token for `unfollow`.
+    public func follow(_ handler: @escaping @Sendable (String) -> Void) -> Int {
+        followers.withLock { followers in
+            followers.next += 1
+            followers.handlers[followers.next] = handler
+            return followers.next
+        }
+    }
+
+    public func unfollow(_ token: Int) {
+        _ = followers.withLock { $0.handlers.removeValue(forKey: token) }
     }
 
     private func rotate(_ state: inout (fd: Int32, size: Int)) {

@@ -136,6 +136,7 @@ public actor AppSupervisor {
             return await waitHealthy(starting)
         }
         let instance = addInstance(spec, candidate: true)
+        instance.isColdStart = true
         if let failure = await startAndWait(instance) {
             lastError = "instance \(instance.id) did not start on demand: \(failure)"
             await stop(instance, drain: false)
@@ -228,7 +229,9 @@ public actor AppSupervisor {
         instance.generation += 1
         let generation = instance.generation
         instance.state = .starting
-        instance.monitor = HealthMonitor(settings: settings.health)
+        var health = settings.health
+        if instance.isColdStart { health.startingInterval = settings.coldStartProbeInterval }
+        instance.monitor = HealthMonitor(settings: health)
         instance.lastExit = nil
         do {
             instance.port = try FreePort.pick()
@@ -282,6 +285,7 @@ public actor AppSupervisor {
                 break
             case .markHealthy:
                 instance.state = .healthy
+                instance.isColdStart = false
                 if instance.isCandidate == false { clearErrorIfHealthy() }
                 log.append(instance: instance.id, stream: .tako, "healthy")
                 publish()

@@ -14,6 +14,8 @@ final class Instance {
     /// Started by a deploy or a cold start and not yet healthy: if it dies, it is not
     /// restarted, the waiter is told instead.
     var isCandidate: Bool
+    /// Started for a waiting request: probed fast while starting.
+    var isColdStart = false
     var monitor: HealthMonitor
     var backoff: RestartBackoff
     /// When the current process was launched.

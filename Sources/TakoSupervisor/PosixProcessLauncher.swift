@@ -41,6 +41,12 @@ public struct PosixProcessLauncher: ProcessLauncher {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         _ = posix_spawn_file_actions_addchdir_np(&actions, spec.directory)
+        // Nothing of the server's may reach the app: not its listening sockets, not a client
+        // connection that happens to be open (its FIN would wait for the app to exit), not
+        // the state database. NIO does not open every descriptor close-on-exec.
+        #if os(Linux)
+        _ = posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        #endif
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -52,8 +58,13 @@ public struct PosixProcessLauncher: ProcessLauncher {
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setpgroup(&attributes, 0)
+        #if os(Linux)
+        let closeOthers: Int32 = 0
+        #else
+        let closeOthers = Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #endif
         posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | closeOthers))
 
         let arguments = ["/bin/sh", "-c", spec.command]
         let environment = spec.environment.map { "\($0.key)=\($0.value)" }
@@ -117,6 +128,14 @@ public struct PosixProcessLauncher: ProcessLauncher {
 private func posix_spawn_file_actions_addchdir_np(
     _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>
 ) -> Int32
+
+#if os(Linux)
+// glibc 2.34+ (Debian 12 has 2.36); not imported without _GNU_SOURCE.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func posix_spawn_file_actions_addclosefrom_np(
+    _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32
+) -> Int32
+#endif
 
 /// Runs `body` with a NULL-terminated C array of `strings`.
 private func withCStrings<Result>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> Result) -> Result {

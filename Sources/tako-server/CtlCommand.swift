@@ -30,16 +30,19 @@ struct CtlCommand: ParsableCommand {
             try send(ManagementRequest(command))
         }
 
-        func send(_ request: ManagementRequest) throws {
-            let path: String
+        func socketPath() throws -> String {
             do {
-                path = try socket ?? {
+                return try socket ?? {
                     let (file, explicit) = ServerConfig.location(flag: config)
                     return try ServerConfig.load(path: file, explicit: explicit).socket
                 }()
             } catch let error as any UserFacingError {
                 throw report(error)
             }
+        }
+
+        func send(_ request: ManagementRequest) throws {
+            let path = try socketPath()
             let frame: Data
             do {
                 frame = try ManagementClient.send(request, path: path)
@@ -84,10 +87,32 @@ struct CtlCommand: ParsableCommand {
     }
 
     struct Logs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an app's last log lines; with --follow, then every new line until interrupted.")
         @OptionGroup var connection: Connection
         @Argument var app: String
         @Option(help: "How many of the last lines.") var lines = ManagementCommand.defaultLogLines
-        func run() throws { try connection.send(.logs(app: app, follow: false, lines: lines)) }
+        @Flag(help: "Keep printing new lines.") var follow = false
+
+        func run() throws {
+            guard follow else { return try connection.send(.logs(app: app, follow: false, lines: lines)) }
+            // Plain text here: one log line per output line, as `tail -f` prints them.
+            let path = try connection.socketPath()
+            do {
+                try ManagementClient.stream(ManagementRequest(.logs(app: app, follow: true, lines: lines)), path: path) { (frame: Data) throws(UserError) in
+                    guard let object = try? JSONSerialization.jsonObject(with: frame) as? [String: Any] else { return }
+                    if let line = object["line"] as? String {
+                        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                    } else if let data = object["data"] as? [String: Any], let lines = data["lines"] as? [String] {
+                        FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+                    } else if let message = object["message"] as? String {
+                        throw UserError(message)
+                    }
+                }
+            } catch {
+                throw report(error)
+            }
+        }
     }
 
     struct Deploy: ParsableCommand {

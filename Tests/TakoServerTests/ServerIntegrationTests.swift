@@ -40,6 +40,22 @@ struct ServerIntegrationTests {
         #expect((logs["lines"] as? [String])?.count == 3)
     }
 
+    @Test("logs --follow prints the last lines, then every new one as it is written")
+    func followLogs() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let output = server.directory.appendingPathComponent("follow.txt").path
+        let follower = try ChildProcess(
+            [BuiltProducts.path("tako-server"), "ctl", "logs", "web", "--follow", "--lines", "1", "--socket", server.socket], log: output)
+        #expect(follower.firstLine.hasSuffix("[tako tako] deployed v1"), "\(follower.firstLine)")
+        #expect(try server.ctl(["reload", "web"]).status == 0)
+        try server.waitUntil("the follower saw the reload") {
+            let text = ServerProcess.read(output)
+            return text.contains("[tako tako] deploying v1") && text.contains("[instance 2 stdout] listening on 127.0.0.1:")
+                && text.contains("[tako tako] deployed v1")
+        }
+    }
+
     @Test("update-secrets restarts the app with the new values, which never appear in ctl output")
     func secretsReachTheApp() throws {
         let server = try ServerProcess()
@@ -172,6 +188,47 @@ struct ServerIntegrationTests {
         try server.waitUntil("the idle instance stopped") { try server.instances("web").isEmpty }
         #expect(try server.status("web").string("state") == "idle")
         #expect(try server.get("web.test").status == 200, "and it starts again")
+    }
+
+    @Test("an app inherits none of the server's descriptors, so a cold start's client gets its FIN at once")
+    func noInheritedDescriptors() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test", instances: 0).status == 0)
+        try server.waitUntil("the validation instance stopped") { try server.instances("web").isEmpty }
+        // This request's connection is open while the app is spawned: had the app inherited
+        // it, the connection would end only when the app exits.
+        let (head, elapsed) = try Self.untilEOF(port: server.httpPort, request: "GET / HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n")
+        #expect(head.hasPrefix("HTTP/1.1 200"), "\(head)")
+        #expect(elapsed < .seconds(2), "the connection ended with the response: \(elapsed)")
+        let fds = try JSONSerialization.jsonObject(with: try server.get("web.test", "/fds").body) as? [String]
+        #expect(fds == ["0", "1", "2", "3"], "only stdin, stdout, stderr and the listing's own: \(fds ?? [])")
+    }
+
+    /// Sends `request` on a fresh connection and reads until the server closes it (at most 10 s).
+    static func untilEOF(port: Int, request: String) throws -> (String, Duration) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestSupportError(message: "connect failed") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let clock = ContinuousClock()
+        let started = clock.now
+        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += chunk[0..<count]
+        }
+        return (String(decoding: received, as: UTF8.self), clock.now - started)
     }
 
     @Test("stopping an app that ignores SIGTERM kills it after the drain timeout")

@@ -9,11 +9,14 @@ CRASH_AFTER=N      exit 4 after answering N requests
 HANG_HEALTH_AFTER=S  /_tako/status stops answering S seconds after start
 
 Paths: /_tako/status, /env/NAME (the variable's value), /sleep/MS, /stream/N (N chunks),
+/fds (the descriptors it was started with),
 anything else -> JSON about the instance.
 """
 import json, os, signal, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Descriptors the app was started with (the listing itself takes the lowest free one).
+inherited_fds = sorted(os.listdir("/proc/self/fd"), key=int)
 mode = os.environ.get("MODE", "normal")
 started = time.time()
 if mode == "crash":
@@ -25,6 +28,7 @@ time.sleep(float(os.environ.get("START_DELAY", "0")))
 crash_after = int(os.environ.get("CRASH_AFTER", "0"))
 hang_after = float(os.environ.get("HANG_HEALTH_AFTER", "-1"))
 served = 0
+hung = False
 lock = threading.Lock()
 
 
@@ -43,8 +47,14 @@ class Handler(BaseHTTPRequestHandler):
         global served
         if self.path == "/_tako/status":
             if hang_after >= 0 and time.time() - started > hang_after:
+                global hung
+                if not hung:
+                    hung = True
+                    print("health check hangs from now", flush=True)
                 time.sleep(3600)
             return self.reply(200, '{"status":"ok"}')
+        if self.path == "/fds":
+            return self.reply(200, json.dumps(inherited_fds))
         if self.path.startswith("/env/"):
             return self.reply(200, os.environ.get(self.path[5:], ""), "text/plain")
         if self.path.startswith("/sleep/"):
