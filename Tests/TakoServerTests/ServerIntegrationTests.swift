@@ -155,6 +155,41 @@ struct ServerIntegrationTests {
         print("rolling deploy of 3 instances under load took \(rollout); \(summary)")
     }
 
+    @Test("a rolling deploy lets a slow in-flight request finish on the old instance")
+    func drainKeepsInFlightRequests() throws {
+        let server = try ServerProcess(settings: "start_timeout = 10\ndrain_timeout = 10")
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let port = server.httpPort
+        let slow = Background { try Curl.request(port: port, host: "web.test", path: "/sleep/1500") }
+        try server.waitUntil("the slow request is in flight") {
+            try server.instances("web").first?.int("requests_total") == 1
+        }
+        #expect(try server.deploy("web", version: "v2", route: "web.test").status == 0)
+        let response = try slow.value()
+        #expect(response.status == 200)
+        #expect(response.json?["build"] as? String == "v1", "it finished where it started")
+        #expect(try server.get("web.test").json?["build"] as? String == "v2")
+    }
+
+    @Test("an idle instance is never stopped with a request in flight")
+    func idleWaitsForInFlight() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test", instances: 0, idleTimeout: 1).status == 0)
+        let response = try server.get("web.test", "/sleep/2500")  // longer than idle_timeout + a check
+        #expect(response.status == 200)
+        try server.waitUntil("the instance goes idle afterwards") { try server.instances("web").isEmpty }
+    }
+
+    @Test("a streamed response arrives through the server as the app writes it")
+    func streaming() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let response = try server.get("web.test", "/stream/5")
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == (0..<5).map { "chunk \($0)\n" }.joined())
+        #expect(response.headers["transfer-encoding"] == "chunked")
+    }
+
     @Test("a second app with the same route is refused before anything starts")
     func routeConflict() throws {
         let server = try ServerProcess()
@@ -241,5 +276,23 @@ struct ServerIntegrationTests {
         #expect(kill(pid_t(pid), 0) != 0, "the process is gone")
         #expect(server.appLog("web").contains("did not stop within 1 s of SIGTERM; killed"))
         #expect(try server.get("web.test").status == 503, "a stopped app keeps its route but has no instance")
+    }
+}
+
+/// Runs `work` on another thread; `value()` waits for it.
+final class Background<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        Thread {
+            self.result = Result { try work() }
+            self.done.signal()
+        }.start()
+    }
+
+    func value() throws -> T {
+        done.wait()
+        return try result!.get()
     }
 }

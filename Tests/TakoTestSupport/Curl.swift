@@ -2,7 +2,7 @@ import Foundation
 
 /// curl, as a client would use the proxy. `--resolve` sends any host to the proxy's port.
 public struct Curl {
-    public struct Response {
+    public struct Response: Sendable {
         public var status: Int
         public var headers: [String: String]
         public var body: Data
