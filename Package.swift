@@ -112,7 +112,7 @@ let package = Package(
         ),
         // Runs the built binaries as a user would; they must be built first (`make test` does).
         .testTarget(
-            name: "TakoCLITests", dependencies: ["TakoCore"], exclude: ["Support/pty-drive.py"],
+            name: "TakoCLITests", dependencies: ["TakoCore", "TakoTestSupport"], exclude: ["Support/pty-drive.py"],
             swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

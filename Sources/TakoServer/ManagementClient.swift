@@ -7,16 +7,44 @@ public enum ManagementClient {
     /// Sends `request` and returns the response frame. `timeout` bounds the whole exchange
     /// (deploys take as long as the app's instances take to start).
     public static func send(_ request: ManagementRequest, path: String, timeout: Duration = .seconds(600)) throws(UserError) -> Data {
-        let frame: Data
-        do { frame = try ManagementFrame.encode(request) } catch { throw UserError(error.message, hint: error.hint) }
+        var answer: Data?
+        try exchange(request, path: path, timeout: timeout) { frame throws(UserError) in
+            answer = frame
+            return false
+        }
+        guard let answer else {
+            throw UserError("tako-server closed the connection without an answer", hint: "check the server log")
+        }
+        return answer
+    }
+
+    /// Sends `request` and passes every frame of the answer to `frame` until the server closes
+    /// the connection (`logs` with `follow`). Errors thrown by `frame` end the stream.
+    public static func stream(_ request: ManagementRequest, path: String, _ frame: (Data) throws(UserError) -> Void) throws(UserError) {
+        try exchange(request, path: path, timeout: nil) { received throws(UserError) in
+            try frame(received)
+            return true
+        }
+    }
+
+    /// Sends one request, then hands each frame of the answer to `frame` for as long as it
+    /// returns true and the server keeps the connection open. A last frame without its
+    /// newline counts.
+    private static func exchange(
+        _ request: ManagementRequest, path: String, timeout: Duration?, _ frame: (Data) throws(UserError) -> Bool
+    ) throws(UserError) {
+        let encoded: Data
+        do { encoded = try ManagementFrame.encode(request) } catch { throw UserError(error.message, hint: error.hint) }
         let fd = try connect(path: path)
         defer { close(fd) }
-        var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        if let timeout {
+            var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        }
         var sent = 0
-        while sent < frame.count {
-            let count = frame.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+        while sent < encoded.count {
+            let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             guard count > 0 else {
                 if count < 0 && errno == EINTR { continue }
                 throw UserError("the connection to tako-server broke while sending", hint: "check the server log")
@@ -28,41 +56,15 @@ public enum ManagementClient {
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), let timeout {
                 throw UserError("tako-server did not answer within \(timeout.components.seconds) s", hint: "check its log")
             }
             guard count > 0 else { break }
             let frames: [Data]
             do { frames = try decoder.append(chunk[0..<count]) } catch { throw UserError(error.message, hint: error.hint) }
-            if let first = frames.first { return first }
+            for each in frames where try !frame(each) { return }
         }
-        if let last = decoder.finish() { return last }
-        throw UserError("tako-server closed the connection without an answer", hint: "check the server log")
-    }
-
-    /// Sends `request` and passes every frame of the answer to `frame` until the server closes
-    /// the connection (`logs` with `follow`). Errors thrown by `frame` end the stream.
-    public static func stream(_ request: ManagementRequest, path: String, _ frame: (Data) throws(UserError) -> Void) throws(UserError) {
-        let encoded: Data
-        do { encoded = try ManagementFrame.encode(request) } catch { throw UserError(error.message, hint: error.hint) }
-        let fd = try connect(path: path)
-        defer { close(fd) }
-        var sent = 0
-        while sent < encoded.count {
-            let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard count > 0 else { throw UserError("the connection to tako-server broke while sending") }
-            sent += count
-        }
-        var decoder = FrameDecoder(maxFrameBytes: ManagementProtocol.maxFrameBytes + 1)
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return }
-            let frames: [Data]
-            do { frames = try decoder.append(chunk[0..<count]) } catch { throw UserError(error.message, hint: error.hint) }
-            for each in frames { try frame(each) }
-        }
+        if let last = decoder.finish(), !last.isEmpty { _ = try frame(last) }
     }
 
     /// Whether a server answers on `path` (to refuse starting a second one on it).

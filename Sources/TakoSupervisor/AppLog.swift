@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TakoCore
 
 /// An app's log, `shared/logs/current.log`: one line per output line of any instance, with
 /// the time, the instance and the stream. Rotated at `maxBytes` into `current.log.1` ...

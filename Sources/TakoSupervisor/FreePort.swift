@@ -1,4 +1,5 @@
 import Foundation
+import TakoCore
 
 /// A free TCP port on the loopback interface for a new instance: the kernel picks one for a
 /// socket bound to port 0, which is then closed and handed to the app.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TakoCore
 
 /// Spawns processes with `posix_spawn`: a new process group (so the whole tree is signalled
 /// together), default signal dispositions and an empty mask (the server ignores SIGPIPE and
@@ -147,46 +148,31 @@ private func withCStrings<Result>(_ strings: [String], _ body: ([UnsafeMutablePo
 /// A process started by `PosixProcessLauncher`.
 final class PosixProcess: ManagedProcess {
     let pid: Int32
-    private let state = Mutex<(exit: ProcessExit?, waiters: [CheckedContinuation<ProcessExit, Never>])>((nil, []))
+    private let latch = ProcessExitLatch()
 
     init(pid: Int32) {
         self.pid = pid
     }
 
-    var hasExited: Bool { state.withLock { $0.exit != nil } }
+    var hasExited: Bool { latch.exit != nil }
 
     func exited() async -> ProcessExit {
-        await withCheckedContinuation { continuation in
-            let exit: ProcessExit? = state.withLock { state in
-                if let exit = state.exit { return exit }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let exit { continuation.resume(returning: exit) }
-        }
+        await latch.wait()
     }
 
     func signalGroup(_ signal: Int32) {
         // Never signal after the exit was reaped: the group id could belong to someone else.
-        state.withLock { state in
-            guard state.exit == nil else { return }
-            kill(-pid, signal)
-        }
+        latch.unlessExited { kill(-pid, signal) }
     }
 
     func waitInBackground() {
         let pid = self.pid
-        let thread = Thread { [self] in
+        let latch = self.latch
+        let thread = Thread {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
-            let exit: ProcessExit = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
-            let waiters = state.withLock { state in
-                state.exit = exit
-                defer { state.waiters.removeAll() }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume(returning: exit) }
+            latch.complete((status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f))
         }
         thread.name = "tako-wait-\(pid)"
         thread.start()

@@ -1,5 +1,6 @@
 import Foundation
 import TakoCore
+import TakoTestSupport
 import Testing
 
 @Suite("tako: help, version and errors")

@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 import Testing
 
 @Suite("tako secrets")

@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,38 +9,12 @@ import Darwin
 #endif
 
 /// The result of one run of a built binary.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-
-    /// Both streams, for messages in failed expectations.
-    var output: String { "status \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
-}
+typealias RunResult = ProgramResult
 
 /// Runs the built `tako` binary as a user would: in a directory of its own, with its own
 /// `TAKO_HOME` and `HOME`, no terminal, and stdin given by the test.
 struct TakoBinary {
-    /// Where `swift build` put the products: beside the test bundle. `TAKO_BIN_DIR` overrides.
-    static let binDirectory: URL = {
-        if let explicit = ProcessInfo.processInfo.environment["TAKO_BIN_DIR"] {
-            return URL(fileURLWithPath: explicit, isDirectory: true)
-        }
-        var candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
-        for candidate in candidates {
-            if FileManager.default.isExecutableFile(atPath: candidate.appendingPathComponent("tako").path) {
-                return candidate
-            }
-        }
-        return candidates.last!
-    }()
+    static var binDirectory: URL { BuiltProducts.directory }
 
     let name: String
     let home: URL
@@ -53,16 +28,7 @@ struct TakoBinary {
     func run(
         _ arguments: [String], stdin: String? = nil, in directory: URL? = nil, through wrapper: [String] = []
     ) throws -> RunResult {
-        let process = Process()
         let binary = Self.binDirectory.appendingPathComponent(name)
-        if wrapper.isEmpty {
-            process.executableURL = binary
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = wrapper + [binary.path] + arguments
-        }
-        process.currentDirectoryURL = directory ?? workingDirectory
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "HOME": home.path,
@@ -71,23 +37,9 @@ struct TakoBinary {
             "LANG": "C.UTF-8",
         ]
         environment.merge(extraEnvironment) { _, new in new }
-        process.environment = environment
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a full pipe cannot block the child.
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return RunResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return try Program.run(
+            wrapper.isEmpty ? binary.path : "/usr/bin/env", wrapper.isEmpty ? arguments : wrapper + [binary.path] + arguments,
+            stdin: stdin.map { Data($0.utf8) }, environment: environment, directory: directory ?? workingDirectory)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 import Testing
 
 /// The interactive paths, on a real pseudo-terminal: masked input, confirmations and colour.

@@ -9,36 +9,13 @@ import Glibc
 /// The management socket and the daemon's refusals, against the real binary.
 @Suite("tako-server management socket and configuration")
 struct ServerManagementTests {
-    /// Sends raw bytes on the socket (closing the write side when `finish`), returns the answer.
+    /// Sends raw bytes on the socket (then closes the sending side when `finish`) and returns
+    /// the answer.
     static func exchange(_ bytes: [UInt8], socket path: String, finish: Bool = true) throws -> String {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw TestSupportError(message: "connect failed") }
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { break }  // the server may answer and close before reading it all
-            offset += sent
-        }
-        if finish { shutdown(fd, Int32(SHUT_WR)) }
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            answer += chunk[0..<count]
-        }
-        return String(decoding: answer, as: UTF8.self)
+        let client = try RawClient(unixSocket: path, readTimeout: 15)
+        client.send(Data(bytes))  // the server may answer and close before reading it all
+        if finish { client.finishSending() }
+        return String(decoding: client.readToEnd().data, as: UTF8.self)
     }
 
     @Test(

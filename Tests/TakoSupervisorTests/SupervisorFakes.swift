@@ -74,7 +74,7 @@ final class FakeProcess: ManagedProcess {
     let instance: String
     let version: String
     private let world: FakeWorld
-    private let state = Mutex<(exit: ProcessExit?, waiters: [CheckedContinuation<ProcessExit, Never>])>((nil, []))
+    private let latch = ProcessExitLatch()
 
     init(pid: Int32, instance: String, version: String, world: FakeWorld) {
         self.pid = pid
@@ -83,17 +83,10 @@ final class FakeProcess: ManagedProcess {
         self.world = world
     }
 
-    var hasExited: Bool { state.withLock { $0.exit != nil } }
+    var hasExited: Bool { latch.exit != nil }
 
     func exited() async -> ProcessExit {
-        await withCheckedContinuation { continuation in
-            let exit: ProcessExit? = state.withLock { state in
-                if let exit = state.exit { return exit }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let exit { continuation.resume(returning: exit) }
-        }
+        await latch.wait()
     }
 
     func signalGroup(_ signal: Int32) {
@@ -103,13 +96,7 @@ final class FakeProcess: ManagedProcess {
     }
 
     func exit(_ exit: ProcessExit) {
-        let waiters = state.withLock { state -> [CheckedContinuation<ProcessExit, Never>] in
-            guard state.exit == nil else { return [] }
-            state.exit = exit
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: exit) }
+        latch.complete(exit)
     }
 }
 

@@ -16,7 +16,16 @@ public enum BuiltProducts {
         if let explicit = ProcessInfo.processInfo.environment["TAKO_BIN_DIR"] {
             return URL(fileURLWithPath: explicit, isDirectory: true)
         }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+        ]
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("tako").path) }
+            ?? candidates.last!
     }()
 
     public static func path(_ name: String) -> String {
@@ -102,50 +111,5 @@ public final class ChildProcess: Sendable {
     deinit {
         kill(-pid, SIGKILL)
         waitpid(pid, nil, 0)
-    }
-}
-
-
-/// The outcome of running a short-lived program to completion.
-public struct ProgramResult: Sendable {
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
-
-    /// Both streams, for messages in failed expectations.
-    public var output: String { "status \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
-    public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] }
-}
-
-extension BuiltProducts {
-    /// Runs the built product `name` with `arguments` and waits for it to finish.
-    public static func run(_ name: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> ProgramResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Both pipes are read to the end before waiting, so a full pipe cannot block the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProgramResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
     }
 }

@@ -10,28 +10,9 @@ public struct Curl {
     }
 
     public static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, output: Data, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "--silent", "--show-error", "--max-time", "30"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        if let stdin {
-            DispatchQueue.global().async {
-                input.fileHandleForWriting.write(stdin)
-                try? input.fileHandleForWriting.close()
-            }
-        } else {
-            try input.fileHandleForWriting.close()
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, data, errorText)
+        let result = try Program.run(
+            "/usr/bin/env", ["curl", "--silent", "--show-error", "--max-time", "30"] + arguments, stdin: stdin)
+        return (result.status, result.stdoutData, result.stderr)
     }
 
     /// One request through the proxy on `port` to `http://host/path`.

@@ -8,6 +8,16 @@ struct ConfigReader {
         self.file = file
     }
 
+    /// Parses `text` as TOML; a syntax error is reported (with its line) and gives nil.
+    mutating func document(_ text: String) -> TOMLDocument? {
+        do {
+            return try TOMLParser.parse(text)
+        } catch {
+            report(.syntax, line: error.location.line, key: nil, error.message, hint: error.hint)
+            return nil
+        }
+    }
+
     mutating func report(
         _ code: ConfigError.Code, line: Int?, key: String?, _ detail: String, hint: String? = nil,
         severity: ConfigError.Severity = .error

@@ -8,13 +8,7 @@ extension ServerConfig {
 
     public static func parse(_ text: String, file: String) -> (config: ServerConfig, problems: [ConfigError]) {
         var reader = ConfigReader(file: file)
-        let document: TOMLDocument
-        do {
-            document = try TOMLParser.parse(text)
-        } catch {
-            reader.report(.syntax, line: error.location.line, key: nil, error.message, hint: error.hint)
-            return (ServerConfig(), reader.problems)
-        }
+        guard let document = reader.document(text) else { return (ServerConfig(), reader.problems) }
         var config = ServerConfig()
         for entry in document.root.entries {
             guard Self.sections.contains(entry.key) else {

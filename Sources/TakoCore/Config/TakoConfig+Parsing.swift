@@ -10,13 +10,7 @@ extension TakoConfig {
     /// problem found (errors and warnings), each naming `file` and its line.
     public static func parse(_ text: String, file: String = fileName) -> (config: TakoConfig, problems: [ConfigError]) {
         var reader = ConfigReader(file: file)
-        let document: TOMLDocument
-        do {
-            document = try TOMLParser.parse(text)
-        } catch {
-            reader.report(.syntax, line: error.location.line, key: nil, error.message, hint: error.hint)
-            return (TakoConfig(), reader.problems)
-        }
+        guard let document = reader.document(text) else { return (TakoConfig(), reader.problems) }
         var config = TakoConfig()
         for entry in document.root.entries {
             switch entry.key {

@@ -1,28 +1,42 @@
 import Foundation
-import TakoTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A TCP client that sends exactly the bytes a test gives it: for requests no well-behaved
+/// A client that sends exactly the bytes a test gives it: for requests no well-behaved
 /// client would send. Every read is bounded by a receive timeout.
-final class RawClient {
+public final class RawClient {
     private let fd: Int32
 
-    init(port: Int, readTimeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw UpstreamError(message: "socket failed") }
+    /// A TCP connection to `127.0.0.1:port`.
+    public convenience init(port: Int, readTimeout: Double = 5) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        try self.init(family: AF_INET, address: &address, readTimeout: readTimeout)
+    }
+
+    /// A connection to the Unix socket at `path`.
+    public convenience init(unixSocket path: String, readTimeout: Double = 5) throws {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        try self.init(family: AF_UNIX, address: &address, readTimeout: readTimeout)
+    }
+
+    private init<Address>(family: Int32, address: inout Address, readTimeout: Double) throws {
+        fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError(message: "socket failed") }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
         }
         guard connected == 0 else {
             close(fd)
-            throw UpstreamError(message: "connect failed")
+            throw TestSupportError(message: "connect failed")
         }
         var timeout = timeval(tv_sec: Int(readTimeout), tv_usec: Int((readTimeout - Double(Int(readTimeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -33,18 +47,23 @@ final class RawClient {
     }
 
     /// Closes the connection now (before the proxy is stopped, so a drain need not wait).
-    func disconnect() {
+    public func disconnect() {
         shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// Closes the sending side only: the peer reads end-of-file, and may still answer.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
     }
 
     /// Sends `text`; returns false when the peer has closed (EPIPE / reset).
     @discardableResult
-    func send(_ text: String) -> Bool {
+    public func send(_ text: String) -> Bool {
         send(Data(text.utf8))
     }
 
     @discardableResult
-    func send(_ data: Data) -> Bool {
+    public func send(_ data: Data) -> Bool {
         data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -57,7 +76,7 @@ final class RawClient {
     }
 
     /// Reads until the peer closes or the read timeout passes; `closed` says which.
-    func readToEnd() -> (data: Data, closed: Bool) {
+    public func readToEnd() -> (data: Data, closed: Bool) {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -75,7 +94,7 @@ final class RawClient {
     }
 
     /// Reads until `marker` has arrived (or the connection ends or times out).
-    func read(until marker: String) -> String {
+    public func read(until marker: String) -> String {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         let needle = Data(marker.utf8)
@@ -93,11 +112,11 @@ final class RawClient {
 
 /// A listener whose connections are accepted by the kernel and never answered: an upstream
 /// that hangs.
-final class SilentListener {
-    let port: Int
+public final class SilentListener {
+    public let port: Int
     private let fd: Int32
 
-    init() throws {
+    public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var address = sockaddr_in()
@@ -111,7 +130,7 @@ final class SilentListener {
         }
         guard bound else {
             close(fd)
-            throw UpstreamError(message: "cannot listen")
+            throw TestSupportError(message: "cannot listen")
         }
         port = Int(UInt16(bigEndian: address.sin_port))
     }
