@@ -9,6 +9,7 @@ requirements=(
   "python3:python3"
   "curl:curl"
   "/usr/include/sqlite3.h:libsqlite3-dev"
+  "openssl:openssl"
 )
 
 missing=()

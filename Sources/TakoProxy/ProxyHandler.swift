@@ -27,6 +27,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private let shared: ProxyShared
     private let pool: UpstreamPool
+    /// `http` or `https`: what this connection's listener speaks (X-Forwarded-Proto).
+    private let scheme: String
     private let connectionGuard: ConnectionGuard
     private var context: ChannelHandlerContext?
     private var state = State.idle
@@ -71,9 +73,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var readsPaused = false
     private var readPending = false
 
-    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard) {
+    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String) {
         self.shared = shared
         self.pool = pool
+        self.scheme = scheme
         self.connectionGuard = connectionGuard
     }
 
@@ -168,7 +171,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         routePath = path
         let requestIDs = shared.requestIDs
         upstreamHead = HeaderRewriter.upstreamRequest(
-            head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: shared.configuration.scheme,
+            head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: scheme,
             upgrade: upgrade, requestID: { requestIDs.next() })
         if let endpoint {
             send(to: endpoint)

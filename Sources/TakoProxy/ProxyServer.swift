@@ -15,7 +15,7 @@ public final class ProxyServer: Sendable {
     private let shared: ProxyShared
     private let group: MultiThreadedEventLoopGroup
     private let pools: [ObjectIdentifier: UpstreamPool]
-    private let state = Mutex<(server: (any Channel)?, connections: [ObjectIdentifier: any Channel])>((nil, [:]))
+    private let state = Mutex<(listeners: [any Channel], connections: [ObjectIdentifier: any Channel])>(([], [:]))
 
     public init(
         configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
@@ -30,9 +30,12 @@ public final class ProxyServer: Sendable {
         self.pools = pools
     }
 
-    /// Starts listening and returns the bound address (port 0 picks a free port).
-    public func start(host: String, port: Int) async throws -> SocketAddress {
+    /// Starts listening and returns the bound address (port 0 picks a free port). With
+    /// `tls`, the listener speaks HTTPS with the store's certificates, chosen by SNI. A server
+    /// may have several listeners (HTTP and HTTPS) sharing its routes and upstream pools.
+    public func start(host: String, port: Int, tls: CertificateStore? = nil) async throws -> SocketAddress {
         let shared = self.shared
+        let scheme = tls == nil ? shared.configuration.scheme : "https"
         let pools = self.pools
         let server = self
         let channel = try await ServerBootstrap(group: group)
@@ -45,6 +48,7 @@ public final class ProxyServer: Sendable {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.ioOnClosedChannel
                     }
+                    if let tls { try channel.pipeline.syncOperations.addHandler(TLSHandshakeRouter(store: tls)) }
                     let connectionGuard = ConnectionGuard(configuration: shared.configuration)
                     try channel.pipeline.syncOperations.addHandler(connectionGuard)
                     // NIO's HTTP/1.1 server codec, put together by hand: pipelined requests are
@@ -57,13 +61,13 @@ public final class ProxyServer: Sendable {
                     try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard))
+                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme))
                     server.track(channel)
                 }
             }
             .bind(host: host, port: port)
             .get()
-        state.withLock { $0.server = channel }
+        state.withLock { $0.listeners.append(channel) }
         guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return address
     }
@@ -79,8 +83,8 @@ public final class ProxyServer: Sendable {
     /// Starts a drain without waiting: the listener closes and every connection is told to
     /// close after its current response (idle ones close at once). `shutdown` does this first.
     public func startDraining() {
-        let (server, connections) = state.withLock { ($0.server, Array($0.connections.values)) }
-        server?.close(promise: nil)
+        let (listeners, connections) = state.withLock { ($0.listeners, Array($0.connections.values)) }
+        for listener in listeners { listener.close(promise: nil) }
         for connection in connections {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
@@ -90,8 +94,8 @@ public final class ProxyServer: Sendable {
     /// current response) for up to `deadline`, then closes whatever is left.
     public func shutdown(deadline: TimeAmount = .seconds(30)) async {
         startDraining()
-        let (server, connections) = state.withLock { ($0.server, Array($0.connections.values)) }
-        try? await server?.closeFuture.get()
+        let (listeners, connections) = state.withLock { ($0.listeners, Array($0.connections.values)) }
+        for listener in listeners { try? await listener.closeFuture.get() }
         let closed = connections.map(\.closeFuture)
         let all = EventLoopFuture.andAllComplete(closed, on: group.any())
         let timeout = group.any().scheduleTask(in: deadline) {

@@ -1,0 +1,88 @@
+import Foundation
+import NIOSSL
+import Synchronization
+import TakoCore
+
+/// The certificates the HTTPS listener serves, chosen by the name a client asks for: the
+/// exact name, then the `*.parent` wildcard, else none (the handshake is refused; no other
+/// name's certificate is ever presented).
+///
+/// Each certificate becomes its own TLS context when installed; installing a new one for a
+/// name swaps it for new handshakes while open connections keep theirs, so certificates are
+/// added and replaced without a restart or a dropped connection.
+public final class CertificateStore: Sendable {
+    private let contexts = Mutex<[String: NIOSSLContext]>([:])
+    private let applicationProtocols: [String]
+
+    public init(applicationProtocols: [String] = ["http/1.1"]) {
+        self.applicationProtocols = applicationProtocols
+    }
+
+    /// The names with a certificate, sorted.
+    public var hosts: [String] { contexts.withLock { $0.keys.sorted() } }
+
+    /// Installs (or replaces) the certificate for `host` (`example.com` or `*.example.com`)
+    /// from PEM: the chain, leaf first, and its private key.
+    public func install(host: String, chainPEM: [UInt8], keyPEM: [UInt8]) throws(UserError) {
+        let context: NIOSSLContext
+        do {
+            let chain = try NIOSSLCertificate.fromPEMBytes(chainPEM)
+            guard !chain.isEmpty else { throw UserError("no certificate in the chain") }
+            let key = try NIOSSLPrivateKey(bytes: keyPEM, format: .pem)
+            context = try NIOSSLContext(configuration: Self.configuration(chain: chain, key: key, protocols: applicationProtocols))
+        } catch {
+            throw UserError(
+                "the certificate for \(host) cannot be used: \((error as? UserError)?.message ?? "\(error)")",
+                hint: "the chain must be PEM, leaf first, with the leaf's private key")
+        }
+        contexts.withLock { $0[host.lowercased()] = context }
+    }
+
+    public func remove(host: String) {
+        _ = contexts.withLock { $0.removeValue(forKey: host.lowercased()) }
+    }
+
+    /// Installs every `{directory}/{host}/fullchain.pem` + `privkey.pem`; returns the problems
+    /// by host (one bad certificate never keeps the others out).
+    @discardableResult
+    public func loadDirectory(_ directory: String) -> [String: String] {
+        var problems: [String: String] = [:]
+        let hosts = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for host in hosts.sorted() {
+            let chain = FileManager.default.contents(atPath: "\(directory)/\(host)/fullchain.pem")
+            let key = FileManager.default.contents(atPath: "\(directory)/\(host)/privkey.pem")
+            guard let chain, let key else { continue }
+            do {
+                try install(host: host, chainPEM: Array(chain), keyPEM: Array(key))
+            } catch {
+                problems[host] = error.message
+            }
+        }
+        return problems
+    }
+
+    /// The context for a handshake that asked for `serverName`; nil refuses it.
+    func context(forServerName serverName: String?) -> NIOSSLContext? {
+        guard let name = serverName else { return nil }
+        return contexts.withLock { contexts in
+            if let exact = contexts[name] { return exact }
+            guard let dot = name.firstIndex(of: "."), name.index(after: dot) < name.endIndex else { return nil }
+            return contexts["*" + name[dot...]]
+        }
+    }
+
+    /// TLS 1.2 and 1.3 only; for 1.2, ECDHE key exchange with AEAD ciphers only (1.3's suites
+    /// are all AEAD).
+    static func configuration(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, protocols: [String]) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.cipherSuiteValues = [
+            .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ]
+        configuration.applicationProtocols = protocols
+        return configuration
+    }
+}
