@@ -89,6 +89,12 @@ final class ServerProcess {
     var dataDirectory: URL { directory.appendingPathComponent("data") }
 
     deinit {
+        // A server that died on its own leaves its log (and its crash report) behind.
+        if let process, waitpid(process.pid, nil, WNOHANG) == process.pid {
+            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-died-\(process.pid).log").path
+            try? FileManager.default.copyItem(atPath: logPath, toPath: kept)
+            print("tako-server \(process.pid) died; its log is in \(kept)")
+        }
         process = nil
         // The apps it started are in their own process groups; the server stops them on
         // SIGTERM, but a test that killed it must not leave them behind.
@@ -117,7 +123,8 @@ final class ServerProcess {
     func ctlOK(_ arguments: [String], stdin: String? = nil) throws -> [String: Any] {
         let result = try ctl(arguments, stdin: stdin)
         guard result.status == 0, let json = result.json else {
-            throw TestSupportError(message: "ctl \(arguments.joined(separator: " ")) failed: \(result.output)")
+            throw TestSupportError(
+                message: "ctl \(arguments.joined(separator: " ")) failed: \(result.output)\n--- server log\n\(Self.read(logPath))")
         }
         return json
     }
