@@ -29,6 +29,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private let pool: UpstreamPool
     /// `http` or `https`: what this connection's listener speaks (X-Forwarded-Proto).
     private let scheme: String
+    /// On the HTTP listener of a server with HTTPS: where hosts with a certificate go.
+    private let redirect: HTTPSRedirect?
     private let connectionGuard: ConnectionGuard
     private var context: ChannelHandlerContext?
     private var state = State.idle
@@ -73,10 +75,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var readsPaused = false
     private var readPending = false
 
-    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String) {
+    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String, redirect: HTTPSRedirect?) {
         self.shared = shared
         self.pool = pool
         self.scheme = scheme
+        self.redirect = redirect
         self.connectionGuard = connectionGuard
     }
 
@@ -154,6 +157,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if path == "/_tako/status", let status = shared.statusHandler {
             let (code, body) = status()
             return answer(ErrorPage(status: code), body: body, contentType: "application/json")
+        }
+        if let redirect, let location = redirect.location(host: host, target: path) {
+            let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
+            return answer(ErrorPage(status: status, extraHeaders: [("location", location)]))
         }
         guard let backend = shared.snapshots.snapshot.backend(host: host, path: path) else {
             return answer(.notFound)

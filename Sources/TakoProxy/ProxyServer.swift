@@ -33,7 +33,10 @@ public final class ProxyServer: Sendable {
     /// Starts listening and returns the bound address (port 0 picks a free port). With
     /// `tls`, the listener speaks HTTPS with the store's certificates, chosen by SNI. A server
     /// may have several listeners (HTTP and HTTPS) sharing its routes and upstream pools.
-    public func start(host: String, port: Int, tls: CertificateStore? = nil) async throws -> SocketAddress {
+    ///
+    /// `redirect` (for the HTTP listener of a server that also has HTTPS) sends hosts with a
+    /// certificate to HTTPS.
+    public func start(host: String, port: Int, tls: CertificateStore? = nil, redirect: HTTPSRedirect? = nil) async throws -> SocketAddress {
         let shared = self.shared
         let scheme = tls == nil ? shared.configuration.scheme : "https"
         let pools = self.pools
@@ -61,7 +64,7 @@ public final class ProxyServer: Sendable {
                     try sync.addHandler(HTTPResponseEncoder())
                     try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme))
+                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
                     server.track(channel)
                 }
             }

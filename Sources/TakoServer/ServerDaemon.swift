@@ -15,6 +15,8 @@ public final class ServerDaemon: Sendable {
     private let statusTask: Task<Void, Never>
     /// The port the HTTP listener bound (the configured one, or the one picked for port 0).
     public let httpPort: Int
+    /// The port the HTTPS listener bound.
+    public let httpsPort: Int
 
     /// Starts everything, or fails with nothing left running (a bad config or a busy port
     /// never leaves a half-started server).
@@ -35,15 +37,29 @@ public final class ServerDaemon: Sendable {
         var proxyConfiguration = ProxyConfiguration()
         proxyConfiguration.scheme = "http"
         let proxy = ProxyServer(configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler)
+        // HTTPS first: the HTTP listener's redirect needs its port.
+        let certificates = CertificateStore()
+        for (host, problem) in certificates.loadDirectory(config.dataDir + "/certs") {
+            FileHandle.standardError.write(Data("tako-server: certificate for \(host) not loaded: \(problem)\n".utf8))
+        }
         let address: SocketAddress
+        let httpsAddress: SocketAddress
         do {
-            address = try await proxy.start(host: config.listenHost, port: config.httpPort)
+            httpsAddress = try await proxy.start(host: config.listenHost, port: config.httpsPort, tls: certificates)
+        } catch {
+            await proxy.shutdown(deadline: .zero)
+            throw UserError("cannot listen on \(config.listenHost):\(config.httpsPort): \(error)", hint: "is another server using the port? set [server] https_port")
+        }
+        do {
+            let redirect = HTTPSRedirect(store: certificates, httpsPort: httpsAddress.port ?? config.httpsPort)
+            address = try await proxy.start(host: config.listenHost, port: config.httpPort, redirect: redirect)
         } catch {
             await proxy.shutdown(deadline: .zero)
             throw UserError("cannot listen on \(config.listenHost):\(config.httpPort): \(error)", hint: "is another server using the port? set [server] http_port")
         }
         let runtime = ServerRuntime(
-            config: config, httpPort: address.port ?? config.httpPort, store: store, statusPage: statusPage, state: state
+            config: config, httpPort: address.port ?? config.httpPort, httpsPort: httpsAddress.port ?? config.httpsPort,
+            store: store, statusPage: statusPage, state: state, certificates: certificates
         ) { observer in
             AppSupervisor.Dependencies(observer: observer, settings: supervisorSettings)
         }
@@ -70,12 +86,13 @@ public final class ServerDaemon: Sendable {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
-        return ServerDaemon(config: config, runtime: runtime, proxy: proxy, management: management, statusTask: statusTask, httpPort: address.port ?? config.httpPort)
+        return ServerDaemon(config: config, runtime: runtime, proxy: proxy, management: management, statusTask: statusTask, httpPort: address.port ?? config.httpPort,
+            httpsPort: httpsAddress.port ?? config.httpsPort)
     }
 
     private init(
         config: ServerConfig, runtime: ServerRuntime, proxy: ProxyServer, management: ManagementServer,
-        statusTask: Task<Void, Never>, httpPort: Int
+        statusTask: Task<Void, Never>, httpPort: Int, httpsPort: Int
     ) {
         self.config = config
         self.runtime = runtime
@@ -83,6 +100,7 @@ public final class ServerDaemon: Sendable {
         self.management = management
         self.statusTask = statusTask
         self.httpPort = httpPort
+        self.httpsPort = httpsPort
     }
 
     /// Stops taking commands and traffic, lets in-flight requests finish, stops the apps.

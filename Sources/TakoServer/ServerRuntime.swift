@@ -19,6 +19,9 @@ public actor ServerRuntime {
     public let config: ServerConfig
     /// The ports the listeners actually bound (port 0 in the config picks one).
     public private(set) var httpPort: Int
+    public private(set) var httpsPort: Int
+    /// The HTTPS listener's certificates (`{data_dir}/certs/{host}/`).
+    private let certificates: CertificateStore
     private let publisher: RoutingPublisher
     private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     private var apps: [String: App] = [:]
@@ -32,11 +35,13 @@ public actor ServerRuntime {
     private let state: StateStore
 
     init(
-        config: ServerConfig, httpPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage, state: StateStore,
-        dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
+        config: ServerConfig, httpPort: Int, httpsPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage,
+        state: StateStore, certificates: CertificateStore, dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     ) {
         self.config = config
         self.httpPort = httpPort
+        self.httpsPort = httpsPort
+        self.certificates = certificates
         self.publisher = RoutingPublisher(store: store) { app, instances in
             // Recorded so a server that was killed can stop what it left running (see restore).
             try? state.saveProcesses(
@@ -94,10 +99,6 @@ public actor ServerRuntime {
         }
         for process in leftovers where kill(process.pid, 0) == 0 { kill(-process.pid, SIGKILL) }
         try? state.clearProcesses()
-    }
-
-    func listening(httpPort: Int) {
-        self.httpPort = httpPort
     }
 
     // MARK: Dispatch
@@ -199,7 +200,7 @@ public actor ServerRuntime {
     func serverInfo() -> ServerInfo {
         ServerInfo(
             mode: upgradeOwner == nil ? .normal : .upgrading, socket: config.socket, dataDir: config.dataDir,
-            httpPort: httpPort, httpsPort: config.httpsPort, serverVersion: TakoVersion.current,
+            httpPort: httpPort, httpsPort: httpsPort, serverVersion: TakoVersion.current,
             tlsIssuer: config.tlsIssuer.rawValue, acmeStaging: config.acmeStaging, acmeEmail: config.acmeEmail,
             acmeDirectoryURL: config.acmeDirectoryURL)
     }
@@ -234,6 +235,8 @@ public actor ServerRuntime {
         try state.saveDeploy(request, at: Date())
         if !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
         pointCurrent(app: request.app, at: request.releasePath)
+        // A certificate placed in the store (a wildcard, say) is picked up with the deploy.
+        certificates.loadDirectory(config.dataDir + "/certs")
         return await entry.supervisor.status()
     }
 

@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
             let settings = try ServerConfig.load(path: path, explicit: explicit)
             let daemon = try await ServerDaemon.start(config: settings)
             FileHandle.standardError.write(Data(
-                "tako-server \(TakoVersion.current) listening on http://\(settings.listenHost):\(daemon.httpPort), management socket \(settings.socket)\n".utf8))
+                "tako-server \(TakoVersion.current) listening on http://\(settings.listenHost):\(daemon.httpPort) and https://\(settings.listenHost):\(daemon.httpsPort), management socket \(settings.socket)\n".utf8))
             await TerminationSignal.wait()
             FileHandle.standardError.write(Data("tako-server stopping\n".utf8))
             await daemon.shutdown()

@@ -12,11 +12,16 @@ final class ServerProcess {
     let socket: String
     let configPath: String
     private(set) var httpPort: Int
+    private(set) var httpsPort: Int
     let logPath: String
     private(set) var process: ChildProcess?
 
-    /// `settings` are extra `[server]` lines (timeouts for tests that wait on them).
-    init(settings: String = "start_timeout = 10\ndrain_timeout = 2") throws {
+    /// `settings` are extra `[server]` lines (timeouts for tests that wait on them);
+    /// `certificates` are placed in the store before the server starts.
+    init(
+        settings: String = "start_timeout = 10\ndrain_timeout = 2",
+        certificates: [String: (chain: [UInt8], key: [UInt8])] = [:]
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socket = directory.appendingPathComponent("tako.sock").path
@@ -32,13 +37,20 @@ final class ServerProcess {
             \(settings)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        for (host, pem) in certificates {
+            let folder = directory.appendingPathComponent("data/certs/\(host)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(pem.chain).write(to: folder.appendingPathComponent("fullchain.pem"))
+            try Data(pem.key).write(to: folder.appendingPathComponent("privkey.pem"))
+        }
         let process = try Self.launch(configPath: configPath, log: logPath)
-        // "tako-server 0.1.0 listening on http://127.0.0.1:PORT, management socket ..."
-        guard let port = Self.port(in: process.firstLine) else {
+        // "tako-server 0.1.0 listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..."
+        guard let port = Self.port(in: process.firstLine), let tlsPort = Self.port(in: process.firstLine, scheme: "https") else {
             throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(Self.read(logPath))")
         }
         self.process = process
         httpPort = port
+        httpsPort = tlsPort
     }
 
     static func launch(configPath: String, log: String) throws -> ChildProcess {
@@ -48,8 +60,8 @@ final class ServerProcess {
             readyOn: STDERR_FILENO, log: log)
     }
 
-    static func port(in line: String) -> Int? {
-        guard let range = line.range(of: "http://127.0.0.1:") else { return nil }
+    static func port(in line: String, scheme: String = "http") -> Int? {
+        guard let range = line.range(of: "\(scheme)://127.0.0.1:") else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
@@ -79,11 +91,12 @@ final class ServerProcess {
     /// Starts the server again with the same configuration and data.
     func restart() throws {
         let process = try Self.launch(configPath: configPath, log: logPath)
-        guard let port = Self.port(in: process.firstLine) else {
+        guard let port = Self.port(in: process.firstLine), let tlsPort = Self.port(in: process.firstLine, scheme: "https") else {
             throw TestSupportError(message: "tako-server did not start again: \(process.firstLine)\n\(Self.read(logPath))")
         }
         self.process = process
         httpPort = port
+        httpsPort = tlsPort
     }
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }

@@ -1,0 +1,37 @@
+import Foundation
+import TakoTestSupport
+import Testing
+
+/// HTTPS on the real server with certificates placed in its store.
+@Suite("tako-server HTTPS and redirects")
+struct ServerHTTPSTests {
+    @Test("a host with a certificate is served over HTTPS, and plain HTTP redirects to it")
+    func httpsAndRedirect() throws {
+        let ca = try TestCA()
+        let server = try ServerProcess(certificates: ["web.test": try ca.issue(["web.test"])])
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        #expect(try server.deploy("plain", version: "v1", route: "plain.test").status == 0)
+        let info = try server.ctlOK(["server-info"])
+        #expect(info.int("https_port") == server.httpsPort)
+
+        let https = try Curl.run(
+            ["--cacert", ca.certificatePath, "https://web.test:\(server.httpsPort)/env/TAKO_BUILD",
+             "--connect-to", "web.test:\(server.httpsPort):127.0.0.1:\(server.httpsPort)"])
+        #expect(https.status == 0, "\(https.errors)")
+        #expect(String(decoding: https.output, as: UTF8.self) == "v1")
+
+        let get = try server.get("web.test", "/a/b?x=1&y=2")
+        #expect(get.status == 301)
+        #expect(get.headers["location"] == "https://web.test:\(server.httpsPort)/a/b?x=1&y=2")
+        let post = try Curl.request(port: server.httpPort, host: "web.test", path: "/form", method: "POST", body: Data("a=1".utf8))
+        #expect(post.status == 308, "the method and body survive a 308")
+        #expect(post.headers["location"] == "https://web.test:\(server.httpsPort)/form")
+        let withPort = try Curl.request(port: server.httpPort, host: "web.test", path: "/x", headers: ["Host: WEB.test:\(server.httpPort)"])
+        #expect(withPort.headers["location"] == "https://web.test:\(server.httpsPort)/x", "the Host's port and case do not matter")
+
+        #expect(try server.get("web.test", "/_tako/status").status == 200, "status is never redirected")
+        let challenge = try server.get("web.test", "/.well-known/acme-challenge/token")
+        #expect(challenge.status != 301 && challenge.status != 308, "ACME challenges are never redirected")
+        #expect(try server.get("plain.test", "/env/TAKO_BUILD").status == 200, "a host without a certificate stays on HTTP")
+    }
+}
