@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
@@ -54,12 +56,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Certificates: a local CA (the internal issuer here, the dev daemon's CA later) and,
+        // next, the ACME client.
+        .target(
+            name: "TakoACME",
+            dependencies: [
+                "TakoCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The host daemon put together: server config, state in SQLite (GRDB), the management
         // socket, app runtime wiring Supervisor <-> Proxy, `/_tako/status`.
         .target(
             name: "TakoServer",
             dependencies: [
-                "TakoCore", "TakoProxy", "TakoSupervisor",
+                "TakoCore", "TakoProxy", "TakoSupervisor", "TakoACME",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,6 +107,7 @@ let package = Package(
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TakoACME
 import TakoCore
 import TakoProxy
 import TakoSupervisor
@@ -22,6 +23,8 @@ public actor ServerRuntime {
     public private(set) var httpsPort: Int
     /// The HTTPS listener's certificates (`{data_dir}/certs/{host}/`).
     private let certificates: CertificateStore
+    /// The internal issuer's CA (`[tls] issuer = "internal"`), made on first use.
+    private var localCA: LocalCA?
     private let publisher: RoutingPublisher
     private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     private var apps: [String: App] = [:]
@@ -235,9 +238,26 @@ public actor ServerRuntime {
         try state.saveDeploy(request, at: Date())
         if !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
         pointCurrent(app: request.app, at: request.releasePath)
+        if config.tlsIssuer == .internal { issueInternalCertificates(for: patterns) }
         // A certificate placed in the store (a wildcard, say) is picked up with the deploy.
         certificates.loadDirectory(config.dataDir + "/certs")
         return await entry.supervisor.status()
+    }
+
+    /// `[tls] issuer = "internal"`: every route host (wildcards too) gets a certificate from
+    /// the host's own CA, unless it has one with more than a third of its life left. A
+    /// failure is logged and never fails the deploy: the host stays on HTTP meanwhile.
+    private func issueInternalCertificates(for patterns: [RoutePattern]) {
+        let files = CertificateFiles(directory: config.dataDir + "/certs")
+        do {
+            let ca = try localCA ?? LocalCA.loadOrCreate(directory: config.dataDir + "/ca", name: "Tako Internal CA")
+            localCA = ca
+            for host in Set(patterns.map(\.hostName)).sorted() where !files.isFresh(host) {
+                try files.write(try ca.issue(for: host), for: host)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("tako-server: internal certificates not issued: \((error as? any UserFacingError)?.message ?? "\(error)")\n".utf8))
+        }
     }
 
     private func makeGate(_ supervisor: AppSupervisor) -> ColdStartGate {

@@ -34,4 +34,22 @@ struct ServerHTTPSTests {
         #expect(challenge.status != 301 && challenge.status != 308, "ACME challenges are never redirected")
         #expect(try server.get("plain.test", "/env/TAKO_BUILD").status == 200, "a host without a certificate stays on HTTP")
     }
+
+    @Test("with the internal issuer, a deploy gets certificates from the host's own CA and reuses them")
+    func internalIssuer() throws {
+        let server = try ServerProcess(settings: "start_timeout = 10\ndrain_timeout = 2\n[tls]\nissuer = \"internal\"")
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let caPath = server.dataDirectory.appendingPathComponent("ca/ca.crt").path
+        let https = try Curl.run(
+            ["--cacert", caPath, "https://web.test:\(server.httpsPort)/env/TAKO_BUILD",
+             "--connect-to", "web.test:\(server.httpsPort):127.0.0.1:\(server.httpsPort)"])
+        #expect(https.status == 0, "\(https.errors)")
+        #expect(String(decoding: https.output, as: UTF8.self) == "v1")
+        #expect(try server.get("web.test").status == 301)
+
+        let chain = server.dataDirectory.appendingPathComponent("certs/web.test/fullchain.pem")
+        let first = try Data(contentsOf: chain)
+        #expect(try server.deploy("web", version: "v2", route: "web.test").status == 0)
+        #expect(try Data(contentsOf: chain) == first, "a valid certificate is reused, not issued again")
+    }
 }
