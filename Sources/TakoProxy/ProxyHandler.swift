@@ -158,6 +158,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             let (code, body) = status()
             return answer(ErrorPage(status: code), body: body, contentType: "application/json")
         }
+        if scheme == "http", let keyAuthorization = shared.challenges?.answer(for: path) {
+            return answer(ErrorPage(status: .ok), body: context.channel.allocator.buffer(string: keyAuthorization), contentType: "text/plain")
+        }
         if let redirect, let location = redirect.location(host: host, target: path) {
             let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
             return answer(ErrorPage(status: status, extraHeaders: [("location", location)]))

@@ -19,9 +19,10 @@ public final class ProxyServer: Sendable {
 
     public init(
         configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
-        statusHandler: StatusHandler? = nil
+        statusHandler: StatusHandler? = nil, challenges: ChallengeResponder? = nil
     ) {
-        shared = ProxyShared(configuration: configuration, snapshots: snapshots, statusHandler: statusHandler)
+        shared = ProxyShared(
+            configuration: configuration, snapshots: snapshots, statusHandler: statusHandler, challenges: challenges)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {

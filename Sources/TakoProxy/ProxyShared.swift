@@ -8,9 +8,15 @@ final class ProxyShared: Sendable {
     let configuration: ProxyConfiguration
     let snapshots: RoutingSnapshotStore
     let statusHandler: ProxyServer.StatusHandler?
+    /// ACME HTTP-01 answers, on plain HTTP listeners.
+    let challenges: ChallengeResponder?
     let requestIDs = RequestIDGenerator()
 
-    init(configuration: ProxyConfiguration, snapshots: RoutingSnapshotStore, statusHandler: ProxyServer.StatusHandler?) {
+    init(
+        configuration: ProxyConfiguration, snapshots: RoutingSnapshotStore, statusHandler: ProxyServer.StatusHandler?,
+        challenges: ChallengeResponder?
+    ) {
+        self.challenges = challenges
         self.configuration = configuration
         self.snapshots = snapshots
         self.statusHandler = statusHandler

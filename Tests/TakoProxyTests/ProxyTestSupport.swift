@@ -56,7 +56,10 @@ final class RunningProxy {
     let store: RoutingSnapshotStore
     let port: Int
 
-    init(routes: [String: [String]], upstreams: [String: [SocketAddress]], configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)) async throws {
+    init(
+        routes: [String: [String]], upstreams: [String: [SocketAddress]],
+        configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2), challenges: ChallengeResponder? = nil
+    ) async throws {
         var table: [String: [RoutePattern]] = [:]
         for (app, patterns) in routes { table[app] = try patterns.map { try RoutePattern($0) } }
         var apps: [String: AppBackend] = [:]
@@ -64,7 +67,7 @@ final class RunningProxy {
             apps[app] = AppBackend(name: app, endpoints: addresses.map { UpstreamEndpoint(address: $0) })
         }
         store = RoutingSnapshotStore(RoutingSnapshot(routes: try RouteTable(table), apps: apps))
-        server = ProxyServer(configuration: configuration, snapshots: store)
+        server = ProxyServer(configuration: configuration, snapshots: store, challenges: challenges)
         let address = try await server.start(host: "127.0.0.1", port: 0)
         port = address.port ?? 0
     }

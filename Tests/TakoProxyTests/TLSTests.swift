@@ -175,3 +175,26 @@ struct TLSListenerTests {
         await proxy.stop()
     }
 }
+
+@Suite("ACME HTTP-01 answers")
+struct ChallengeResponderTests {
+    @Test("a pending token is answered on plain HTTP for any host; others reach the app or 404")
+    func answers() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let challenges = ChallengeResponder()
+        challenges.add(token: "tok-123", keyAuthorization: "tok-123.thumbprint")
+        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], challenges: challenges)
+        for host in ["a.test", "unrouted.test"] {
+            let response = try Curl.request(port: proxy.port, host: host, path: "/.well-known/acme-challenge/tok-123")
+            #expect(response.status == 200)
+            #expect(String(decoding: response.body, as: UTF8.self) == "tok-123.thumbprint")
+            #expect(response.headers["content-type"] == "text/plain")
+        }
+        let unknown = try Curl.request(port: proxy.port, host: "a.test", path: "/.well-known/acme-challenge/other")
+        #expect(unknown.json?["app"] as? String == "web", "an unknown token is the app's business")
+        #expect(try Curl.request(port: proxy.port, host: "unrouted.test", path: "/.well-known/acme-challenge/other").status == 404)
+        challenges.remove(token: "tok-123")
+        #expect(try Curl.request(port: proxy.port, host: "unrouted.test", path: "/.well-known/acme-challenge/tok-123").status == 404)
+        await proxy.stop()
+    }
+}
