@@ -106,7 +106,8 @@ final class ServerProcess {
         if let process, waitpid(process.pid, nil, WNOHANG) == process.pid {
             let kept = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-died-\(process.pid).log").path
             try? FileManager.default.copyItem(atPath: logPath, toPath: kept)
-            print("tako-server \(process.pid) died; its log is in \(kept)")
+            let tail = Self.read(logPath).split(separator: "\n", omittingEmptySubsequences: false).suffix(80)
+            print("tako-server \(process.pid) died; its log is in \(kept); it ends:\n" + tail.joined(separator: "\n"))
         }
         process = nil
         // The apps it started are in their own process groups; the server stops them on
