@@ -73,7 +73,7 @@ final class ServerProcess {
     func kill9() {
         guard let process else { return }
         kill(process.pid, SIGKILL)
-        waitpid(process.pid, nil, 0)
+        process.waitForExit()
         self.process = nil
     }
 
@@ -82,8 +82,7 @@ final class ServerProcess {
     func terminate() -> Int32 {
         guard let process else { return -1 }
         process.signal(SIGTERM)
-        var status: Int32 = 0
-        waitpid(process.pid, &status, 0)
+        let status = process.waitForExit()
         self.process = nil
         return status
     }
@@ -103,7 +102,7 @@ final class ServerProcess {
 
     deinit {
         // A server that died on its own leaves its log (and its crash report) behind.
-        if let process, waitpid(process.pid, nil, WNOHANG) == process.pid {
+        if let process, process.hasExited {
             let kept = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-died-\(process.pid).log").path
             try? FileManager.default.copyItem(atPath: logPath, toPath: kept)
             let tail = Self.read(logPath).split(separator: "\n", omittingEmptySubsequences: false).suffix(80)

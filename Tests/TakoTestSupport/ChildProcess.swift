@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,7 @@ public enum BuiltProducts {
 /// thread, and an interpreter shim may sit between us and the real process.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
+    private let reaped = Mutex<Int32?>(nil)
     /// The first line the process wrote on the watched stream (its "ready" line).
     public let firstLine: String
 
@@ -105,11 +107,39 @@ public final class ChildProcess: Sendable {
 
     /// Sends `signal` to the process alone (not its group).
     public func signal(_ signal: Int32) {
-        kill(pid, signal)
+        reaped.withLock { reaped in
+            if reaped == nil { kill(pid, signal) }
+        }
+    }
+
+    /// Waits for the process to exit and returns its wait status.
+    @discardableResult
+    public func waitForExit() -> Int32 {
+        reap(blocking: true) ?? -1
+    }
+
+    /// Whether the process has exited (reaping it if so).
+    public var hasExited: Bool {
+        reap(blocking: false) != nil
+    }
+
+    /// Reaps the process once; after that its pid may belong to someone else, so nothing
+    /// is ever signalled through it again.
+    private func reap(blocking: Bool) -> Int32? {
+        reaped.withLock { reaped in
+            if let status = reaped { return status }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, blocking ? 0 : WNOHANG) == pid else { return nil }
+            reaped = status
+            return status
+        }
     }
 
     deinit {
-        kill(-pid, SIGKILL)
-        waitpid(pid, nil, 0)
+        let alreadyReaped = reaped.withLock { $0 != nil }
+        if !alreadyReaped {
+            kill(-pid, SIGKILL)
+            waitpid(pid, nil, 0)
+        }
     }
 }
