@@ -65,6 +65,10 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -107,7 +111,7 @@ let package = Package(
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",

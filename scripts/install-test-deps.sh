@@ -10,6 +10,7 @@ requirements=(
   "curl:curl"
   "/usr/include/sqlite3.h:libsqlite3-dev"
   "openssl:openssl"
+  "pebble:pebble"
 )
 
 missing=()
