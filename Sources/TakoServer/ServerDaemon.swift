@@ -36,9 +36,18 @@ public final class ServerDaemon: Sendable {
         let statusPage = StatusPage()
         var proxyConfiguration = ProxyConfiguration()
         proxyConfiguration.scheme = "http"
-        let proxy = ProxyServer(configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler)
+        let challenges = ChallengeResponder()
+        let proxy = ProxyServer(
+            configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler, challenges: challenges)
         // HTTPS first: the HTTP listener's redirect needs its port.
         let certificates = CertificateStore()
+        let acme: CertificateManager?
+        do {
+            acme = config.tlsIssuer == .acme ? try CertificateManager(config: config, store: certificates, challenges: challenges) : nil
+        } catch {
+            await proxy.shutdown(deadline: .zero)
+            throw error
+        }
         for (host, problem) in certificates.loadDirectory(config.dataDir + "/certs") {
             FileHandle.standardError.write(Data("tako-server: certificate for \(host) not loaded: \(problem)\n".utf8))
         }
@@ -59,7 +68,7 @@ public final class ServerDaemon: Sendable {
         }
         let runtime = ServerRuntime(
             config: config, httpPort: address.port ?? config.httpPort, httpsPort: httpsAddress.port ?? config.httpsPort,
-            store: store, statusPage: statusPage, state: state, certificates: certificates
+            store: store, statusPage: statusPage, state: state, certificates: certificates, acme: acme
         ) { observer in
             AppSupervisor.Dependencies(observer: observer, settings: supervisorSettings)
         }

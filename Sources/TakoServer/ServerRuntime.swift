@@ -25,6 +25,8 @@ public actor ServerRuntime {
     private let certificates: CertificateStore
     /// The internal issuer's CA (`[tls] issuer = "internal"`), made on first use.
     private var localCA: LocalCA?
+    /// Certificates from ACME (`[tls] issuer = "acme"`).
+    private let acme: CertificateManager?
     private let publisher: RoutingPublisher
     private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     private var apps: [String: App] = [:]
@@ -39,12 +41,13 @@ public actor ServerRuntime {
 
     init(
         config: ServerConfig, httpPort: Int, httpsPort: Int, store: RoutingSnapshotStore, statusPage: StatusPage,
-        state: StateStore, certificates: CertificateStore, dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
+        state: StateStore, certificates: CertificateStore, acme: CertificateManager?, dependencies: @escaping @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     ) {
         self.config = config
         self.httpPort = httpPort
         self.httpsPort = httpsPort
         self.certificates = certificates
+        self.acme = acme
         self.publisher = RoutingPublisher(store: store) { app, instances in
             // Recorded so a server that was killed can stop what it left running (see restore).
             try? state.saveProcesses(
@@ -83,6 +86,9 @@ public actor ServerRuntime {
                 FileHandle.standardError.write(Data("tako-server: cannot restore '\(request.app)': \(error.message)\n".utf8))
             }
         }
+        // Certificates resume too: missing ones are requested, renewals scheduled.
+        let hosts = apps.values.flatMap { $0.request.routes.compactMap { try? RoutePattern($0).hostName } }
+        await acme?.ensure(hosts)
         refreshStatusPage()
     }
 
@@ -151,9 +157,9 @@ public actor ServerRuntime {
         case .status(let app):
             if let app {
                 let entry = try existing(app)
-                return try Self.okFrame(StatusReport(apps: [await entry.supervisor.status()]))
+                return try Self.okFrame(StatusReport(apps: [await entry.supervisor.status()], certificates: await acme?.status()))
             }
-            return try Self.okFrame(StatusReport(apps: await allStatuses()))
+            return try Self.okFrame(StatusReport(apps: await allStatuses(), certificates: await acme?.status()))
         case .logs(let app, _, let lines):
             let entry = try existing(app)
             return try Self.okFrame(LogLines(lines: Self.fitting(entry.supervisor.log.lastLines(min(max(lines, 0), 10_000)))))
@@ -239,6 +245,7 @@ public actor ServerRuntime {
         if !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
         pointCurrent(app: request.app, at: request.releasePath)
         if config.tlsIssuer == .internal { issueInternalCertificates(for: patterns) }
+        await acme?.ensure(patterns.map(\.hostName))
         // A certificate placed in the store (a wildcard, say) is picked up with the deploy.
         certificates.loadDirectory(config.dataDir + "/certs")
         return await entry.supervisor.status()

@@ -37,7 +37,7 @@ struct ServerHTTPSTests {
 
     @Test("with the internal issuer, a deploy gets certificates from the host's own CA and reuses them")
     func internalIssuer() throws {
-        let server = try ServerProcess(settings: "start_timeout = 10\ndrain_timeout = 2\n[tls]\nissuer = \"internal\"")
+        let server = try ServerProcess(issuer: "internal")
         #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
         let caPath = server.dataDirectory.appendingPathComponent("ca/ca.crt").path
         let https = try Curl.run(
@@ -51,5 +51,39 @@ struct ServerHTTPSTests {
         let first = try Data(contentsOf: chain)
         #expect(try server.deploy("web", version: "v2", route: "web.test").status == 0)
         #expect(try Data(contentsOf: chain) == first, "a valid certificate is reused, not issued again")
+    }
+
+    @Test("with ACME, a deploy obtains certificates from the CA (pebble) and serves them over HTTPS")
+    func acme() throws {
+        let httpPort = try Pebble.freePort()
+        let pebble = try Pebble(validationPort: httpPort)
+        let server = try ServerProcess(
+            issuer: "acme",
+            acme: "directory_url = \"\(pebble.directoryURL.absoluteString)\"\nca_root = \"\(pebble.ca.certificatePath)\"\nemail = \"ops@example.com\"",
+            fixedHTTPPort: httpPort)
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        #expect(try server.deploy("api", version: "v1", route: "api.test/v1/*").status == 0)
+        try server.waitUntil("both certificates are obtained", timeout: .seconds(60)) {
+            let certificates = try server.ctlOK(["status"])["certificates"] as? [[String: Any]] ?? []
+            return certificates.count == 2 && certificates.allSatisfy { $0["valid_until"] != nil && $0["issuing"] as? Bool == false }
+        }
+        let root = pebble.ca.directory.appendingPathComponent("root.pem")
+        try pebble.issuingRoot().write(to: root, atomically: true, encoding: .utf8)
+        for host in ["web.test", "api.test"] {
+            let https = try Curl.run(
+                ["--cacert", root.path, "https://\(host):\(server.httpsPort)/v1/env/TAKO_BUILD",
+                 "--connect-to", "\(host):\(server.httpsPort):127.0.0.1:\(server.httpsPort)"])
+            #expect(https.status == 0, "\(host): \(https.errors)\n\(pebble.log)")
+        }
+        let key = server.dataDirectory.appendingPathComponent("certs/web.test/privkey.pem").path
+        #expect(try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int == 0o600)
+        let account = server.dataDirectory.appendingPathComponent("acme/account.key").path
+        #expect(try FileManager.default.attributesOfItem(atPath: account)[.posixPermissions] as? Int == 0o600)
+
+        // A redeploy reuses the certificate.
+        let chain = server.dataDirectory.appendingPathComponent("certs/web.test/fullchain.pem")
+        let first = try Data(contentsOf: chain)
+        #expect(try server.deploy("web", version: "v2", route: "web.test").status == 0)
+        #expect(try Data(contentsOf: chain) == first)
     }
 }

@@ -18,9 +18,12 @@ final class ServerProcess {
 
     /// `settings` are extra `[server]` lines (timeouts for tests that wait on them);
     /// `certificates` are placed in the store before the server starts.
+    /// `issuer` is `[tls] issuer` ("none" keeps tests away from any real CA); `acme` are
+    /// `[acme]` lines; `httpPort` fixes the HTTP port (pebble must know it before the server).
     init(
         settings: String = "start_timeout = 10\ndrain_timeout = 2",
-        certificates: [String: (chain: [UInt8], key: [UInt8])] = [:]
+        certificates: [String: (chain: [UInt8], key: [UInt8])] = [:],
+        issuer: String = "none", acme: String = "", fixedHTTPPort: Int = 0
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,12 +32,18 @@ final class ServerProcess {
         logPath = directory.appendingPathComponent("server.log").path
         let config = """
             [server]
-            http_port = 0
+            http_port = \(fixedHTTPPort)
             https_port = 0
             listen = "127.0.0.1"
             data_dir = "\(directory.appendingPathComponent("data").path)"
             socket = "\(socket)"
             \(settings)
+
+            [tls]
+            issuer = "\(issuer)"
+
+            [acme]
+            \(acme)
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         for (host, pem) in certificates {

@@ -72,7 +72,7 @@ public final class Pebble {
         return result.stdout
     }
 
-    static func freePort(udp: Bool = false) throws -> Int {
+    public static func freePort(udp: Bool = false) throws -> Int {
         let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -4,7 +4,7 @@ extension ServerConfig {
     static let sections = ["server", "tls", "acme"]
     static let serverKeys = ["http_port", "https_port", "data_dir", "socket", "listen", "start_timeout", "drain_timeout"]
     static let tlsKeys = ["issuer"]
-    static let acmeKeys = ["email", "staging", "directory_url", "ca_root"]
+    static let acmeKeys = ["email", "staging", "directory_url", "ca_root", "retry_seconds"]
 
     public static func parse(_ text: String, file: String) -> (config: ServerConfig, problems: [ConfigError]) {
         var reader = ConfigReader(file: file)
@@ -59,7 +59,7 @@ extension ServerConfig {
             } else {
                 reader.report(
                     .invalidValue, line: item.keyLocation.line, key: path, "'\(path)' is '\(value)'",
-                    hint: "write issuer = \"acme\" or issuer = \"internal\"")
+                    hint: "write issuer = \"acme\", \"internal\" or \"none\"")
             }
         case ("acme", "email"): acmeEmail = reader.string(item, path: path)
         case ("acme", "staging"): if let value = reader.boolean(item, path: path) { acmeStaging = value }
@@ -72,6 +72,8 @@ extension ServerConfig {
                     .invalidValue, line: item.keyLocation.line, key: path, "'\(path)' is not a URL",
                     hint: "write the CA's directory URL, e.g. \"https://acme-v02.api.letsencrypt.org/directory\"")
             }
+        case ("acme", "retry_seconds"):
+            if let value = reader.integer(item, path: path, range: 1...86400) { acmeRetrySeconds = value }
         case ("acme", "ca_root"): if let value = absolutePath(item, path, &reader) { acmeCARoot = value }
         default:
             let known = section == "server" ? Self.serverKeys : section == "tls" ? Self.tlsKeys : Self.acmeKeys

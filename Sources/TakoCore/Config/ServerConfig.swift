@@ -5,8 +5,12 @@ import Foundation
 public struct ServerConfig: Hashable, Sendable {
     /// How HTTPS certificates are obtained.
     public enum TLSIssuer: String, Hashable, Sendable, CaseIterable {
+        /// Certificates from an ACME CA (Let's Encrypt by default).
         case acme
+        /// Certificates from a CA on the host (as Caddy's `tls internal`).
         case `internal`
+        /// Only the certificates placed in `{data_dir}/certs/` by hand.
+        case none
     }
 
     public static let defaultPath = "/opt/tako/server-config.toml"
@@ -33,6 +37,16 @@ public struct ServerConfig: Hashable, Sendable {
     public var acmeStaging = false
     public var acmeDirectoryURL: String?
     public var acmeCARoot: String?
+    /// Seconds before a failed certificate request is tried again (doubling up to 6 h).
+    public var acmeRetrySeconds = 60
+
+    public static let letsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory"
+    public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+    /// The ACME directory in use: `directory_url`, else Let's Encrypt (staging when `staging`).
+    public var acmeDirectory: URL {
+        URL(string: acmeDirectoryURL ?? (acmeStaging ? Self.letsEncryptStaging : Self.letsEncryptProduction))!
+    }
 
     public init() {}
 

@@ -108,11 +108,37 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     }
 }
 
-/// The answer to `status`: `{"apps":[...]}`, every app or the one asked for.
+/// The answer to `status`: `{"apps":[...], "certificates":[...]}`, every app or the one
+/// asked for, and the HTTPS certificate of every host the server manages.
 public struct StatusReport: Codable, Hashable, Sendable {
     public var apps: [AppStatus]
+    public var certificates: [CertificateStatus]?
 
-    public init(apps: [AppStatus]) {
+    public init(apps: [AppStatus], certificates: [CertificateStatus]? = nil) {
         self.apps = apps
+        self.certificates = certificates
+    }
+}
+
+/// One host's certificate: until when it is valid, whether a new one is being obtained, and
+/// the last failure to obtain one.
+public struct CertificateStatus: Codable, Hashable, Sendable {
+    public var host: String
+    public var validUntil: Date?
+    public var issuing: Bool
+    public var lastError: String?
+
+    public init(host: String, validUntil: Date?, issuing: Bool, lastError: String?) {
+        self.host = host
+        self.validUntil = validUntil
+        self.issuing = issuing
+        self.lastError = lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host
+        case validUntil = "valid_until"
+        case issuing
+        case lastError = "last_error"
     }
 }
