@@ -86,4 +86,30 @@ struct ServerHTTPSTests {
         #expect(try server.deploy("web", version: "v2", route: "web.test").status == 0)
         #expect(try Data(contentsOf: chain) == first)
     }
+
+    @Test("a failing validation shows in status, HTTP keeps serving, and a later retry succeeds")
+    func acmeRetry() throws {
+        let httpPort = try Pebble.freePort()
+        let pebble = try Pebble(validationPort: httpPort)
+        try pebble.dnsFails("web.test", true)
+        let server = try ServerProcess(
+            issuer: "acme",
+            acme: "directory_url = \"\(pebble.directoryURL.absoluteString)\"\nca_root = \"\(pebble.ca.certificatePath)\"\nretry_seconds = 1",
+            fixedHTTPPort: httpPort)
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        var lastError = ""
+        try server.waitUntil("the failure shows in status", timeout: .seconds(60)) {
+            let certificate = (try server.ctlOK(["status"])["certificates"] as? [[String: Any]])?.first
+            lastError = certificate?["last_error"] as? String ?? ""
+            return !lastError.isEmpty
+        }
+        #expect(lastError.contains("web.test"), "\(lastError)")
+        #expect(try server.get("web.test", "/env/TAKO_BUILD").status == 200, "HTTP keeps serving meanwhile")
+        try pebble.dnsFails("web.test", false)
+        try server.waitUntil("a retry obtains the certificate", timeout: .seconds(60)) {
+            let certificate = (try server.ctlOK(["status"])["certificates"] as? [[String: Any]])?.first
+            return certificate?["valid_until"] != nil && certificate?["last_error"] == nil
+        }
+        #expect(try server.get("web.test").status == 301, "and now HTTP redirects to HTTPS")
+    }
 }

@@ -12,6 +12,8 @@ public final class Pebble {
     public let ca: TestCA
     public let port: Int
     public let managementPort: Int
+    /// pebble-challtestsrv's management API (`set-servfail`, ...).
+    public let dnsManagementPort: Int
     public var directoryURL: URL { URL(string: "https://localhost:\(port)/dir")! }
     private let dns: ChildProcess
     private let pebble: ChildProcess
@@ -26,6 +28,7 @@ public final class Pebble {
         let dnsPort = try Self.freePort(udp: true)
         port = try Self.freePort()
         managementPort = try Self.freePort()
+        dnsManagementPort = try Self.freePort()
         let config: [String: Any] = [
             "pebble": [
                 "listenAddress": "127.0.0.1:\(port)", "managementListenAddress": "127.0.0.1:\(managementPort)",
@@ -40,7 +43,7 @@ public final class Pebble {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         dns = try ChildProcess(
             ["/usr/bin/env", "pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dnsPort)",
-             "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(try Self.freePort())"],
+             "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(dnsManagementPort)"],
             environment: ["PATH": path], log: directory.appendingPathComponent("challtestsrv.log").path)
         pebble = try ChildProcess(
             ["/usr/bin/env", "pebble", "-config", configPath, "-dnsserver", "127.0.0.1:\(dnsPort)"],
@@ -60,6 +63,15 @@ public final class Pebble {
     /// Pebble's log, for messages in failed expectations.
     public var log: String {
         (try? String(contentsOf: ca.directory.appendingPathComponent("pebble.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Makes DNS answer SERVFAIL for `host` (validation fails), or normally again.
+    public func dnsFails(_ host: String, _ fails: Bool) throws {
+        let result = try Program.run(
+            "/usr/bin/env",
+            ["curl", "-s", "-f", "-X", "POST", "-d", #"{"host":"\#(host)"}"#,
+             "http://127.0.0.1:\(dnsManagementPort)/\(fails ? "set-servfail" : "clear-servfail")"])
+        guard result.status == 0 else { throw TestSupportError(message: "challtestsrv refused: \(result.output)") }
     }
 
     /// The root that signs pebble's certificates (made anew at each start).
