@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TakoCore
 
@@ -11,8 +12,8 @@ import TakoCore
 /// ```
 ///
 /// `host` is any route pattern (`example.com/api/*`, `*.example.com`); `upstreams` may list
-/// several addresses for one route. Unknown keys (`listen_https`, `cert`, `key`) are accepted
-/// and ignored until HTTPS exists.
+/// several addresses for one route. With `listen_https`, `cert` and `key` (PEM files), an
+/// HTTPS listener serves that certificate for every route's host.
 public struct StaticProxyConfig: Decodable, Sendable {
     public struct Route: Decodable, Sendable {
         public var host: String
@@ -21,12 +22,18 @@ public struct StaticProxyConfig: Decodable, Sendable {
     }
 
     public var listenHTTP: String
+    public var listenHTTPS: String?
+    public var certificate: String?
+    public var key: String?
     public var workers: Int?
     public var routes: [Route]
     public var trustedProxies: [String]?
 
     enum CodingKeys: String, CodingKey {
         case listenHTTP = "listen_http"
+        case listenHTTPS = "listen_https"
+        case certificate = "cert"
+        case key
         case workers, routes
         case trustedProxies = "trusted_proxies"
     }
@@ -50,6 +57,25 @@ public struct StaticProxyConfig: Decodable, Sendable {
     /// The listen address as host and port.
     public func listenAddress() throws(StaticProxyConfigError) -> (host: String, port: Int) {
         try Self.hostAndPort(listenHTTP, what: "listen address")
+    }
+
+    /// The HTTPS listener's address and certificates, when the config asks for one.
+    public func https() throws(StaticProxyConfigError) -> (host: String, port: Int, store: CertificateStore)? {
+        guard let listenHTTPS, let certificate, let key else { return nil }
+        let (host, port) = try Self.hostAndPort(listenHTTPS, what: "HTTPS listen address")
+        guard let chain = FileManager.default.contents(atPath: certificate), let keyPEM = FileManager.default.contents(atPath: key) else {
+            throw StaticProxyConfigError("Cannot read \(certificate) or \(key).", hint: "cert and key are PEM files.")
+        }
+        let store = CertificateStore()
+        for route in routes {
+            guard let pattern = try? RoutePattern(route.host) else { continue }
+            do {
+                try store.install(host: pattern.hostName, chainPEM: Array(chain), keyPEM: Array(keyPEM))
+            } catch {
+                throw StaticProxyConfigError(error.message, hint: error.hint)
+            }
+        }
+        return (host, port, store)
     }
 
     /// The routing snapshot: one app per route, named after the route.

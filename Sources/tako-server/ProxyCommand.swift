@@ -37,7 +37,12 @@ struct ProxyCommand: AsyncParsableCommand {
             let server = ProxyServer(configuration: configuration, snapshots: store)
             let (host, port) = try settings.listenAddress()
             let address = try await server.start(host: host, port: port)
-            FileHandle.standardError.write(Data("tako-server proxy listening on \(address)\n".utf8))
+            if let https = try settings.https() {
+                let tlsAddress = try await server.start(host: https.host, port: https.port, tls: https.store)
+                FileHandle.standardError.write(Data("tako-server proxy listening on \(address) and \(tlsAddress) (HTTPS)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("tako-server proxy listening on \(address)\n".utf8))
+            }
             await TerminationSignal.wait()
             await server.shutdown(deadline: .seconds(10))
         } catch let error as any UserFacingError {
