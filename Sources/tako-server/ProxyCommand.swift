@@ -16,7 +16,7 @@ struct ProxyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A JSON file with listen_http, workers and routes.")
+    @Option(help: "A JSON file with listen_http, workers, routes (and listen_https, cert, key).")
     var config: String?
 
     @Option(help: "The address to listen on (HOST:PORT).")
