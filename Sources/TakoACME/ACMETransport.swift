@@ -49,17 +49,24 @@ public struct NIOACMETransport: ACMETransport {
         let promise = group.next().makePromise(of: ACMEResponse.self)
         let collector = ResponseCollector(promise: promise)
         let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(collector)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
                 }
-            }
-            .connect(host: host, port: port)
-            .get()
+                .connect(host: host, port: port)
+                .get()
+        } catch {
+            // No connection, so nothing else will ever complete the exchange.
+            collector.finish(.failure(UserError("cannot reach the ACME server at \(host):\(port): \(error)")))
+            throw UserError("cannot reach the ACME server at \(host):\(port): \(error)", hint: "check [acme] directory_url and the host's network")
+        }
         var headers = HTTPHeaders()
         headers.add(name: "host", value: url.port.map { "\(host):\($0)" } ?? host)
         headers.add(name: "user-agent", value: "tako-server/\(TakoVersion.current)")

@@ -169,6 +169,9 @@ public actor AppSupervisor {
         for instance in instances where instance.wanted {
             await stop(instance, drain: true)
         }
+        // Let the exit handlers (queued on this actor) record every exit before returning, so
+        // a server that exits next leaves nothing half-written.
+        for _ in 0..<1000 where !instances.isEmpty { await Task.yield() }
         log.append(instance: nil, stream: .tako, "stopped")
     }
 

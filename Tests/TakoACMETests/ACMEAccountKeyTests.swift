@@ -74,3 +74,15 @@ struct ACMEAccountKeyTests {
         #expect(request.keyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"))
     }
 }
+
+@Suite("ACME transport")
+struct ACMETransportTests {
+    @Test("an unreachable CA is an error, not a crash (no promise is left behind)")
+    func unreachable() async throws {
+        let transport = try NIOACMETransport()
+        let port = try Pebble.freePort()
+        await #expect(throws: (any Error).self) {
+            _ = try await transport.send(method: "GET", url: URL(string: "https://127.0.0.1:\(port)/dir")!, body: nil, contentType: nil)
+        }
+    }
+}
