@@ -120,10 +120,11 @@ public actor ACMEClient {
         return nonce
     }
 
-    /// A signed POST (`json` nil: POST-as-GET); retries a `badNonce` refusal up to 5 times.
+    /// A signed POST (`json` nil: POST-as-GET); retries a `badNonce` refusal up to 10 times
+    /// (each retry uses the fresh nonce the refusal carried).
     private func post(_ url: URL, json: Any?, kid: String?, expectJSON: Bool = true) async throws -> (ACMEResponse, [String: Any]) {
         let payload = try json.map { try JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes]) }
-        for _ in 0..<5 {
+        for _ in 0..<10 {
             let body = try key.sign(payload: payload, url: url.absoluteString, nonce: try await nonce(), kid: kid)
             let response = try await transport.send(method: "POST", url: url, body: body, contentType: "application/jose+json")
             if let nonce = response.header("replay-nonce") { nonces.append(nonce) }
@@ -136,7 +137,7 @@ public actor ACMEClient {
             if expectJSON, object.isEmpty, !response.body.isEmpty { throw protocolError("\(url.absoluteString) did not answer JSON") }
             return (response, object)
         }
-        throw protocolError("the CA rejected five nonces in a row")
+        throw protocolError("the CA rejected ten nonces in a row")
     }
 
     private func poll(_ url: URL, account: String, until states: Set<String>, deadline: ContinuousClock.Instant) async throws -> [String: Any] {
