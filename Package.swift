@@ -8,6 +8,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// SwiftNIO's core, POSIX and HTTP/1 modules, which the networking targets share.
+let nioHTTP: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+
 let package = Package(
     name: "tako",
     platforms: [.macOS(.v15)],
@@ -36,13 +43,7 @@ let package = Package(
         // through a RouteTable snapshot, upstream pools, load balancing. NIO stays in here.
         .target(
             name: "TakoProxy",
-            dependencies: [
-                "TakoCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
+            dependencies: ["TakoCore", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nioHTTP,
             swiftSettings: swiftSettings
         ),
         // App instances: spawn, environment, log capture, health probing, restarts, rolling
@@ -65,11 +66,8 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
+            ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
         // The host daemon put together: server config, state in SQLite (GRDB), the management
@@ -79,10 +77,7 @@ let package = Package(
             dependencies: [
                 "TakoCore", "TakoProxy", "TakoSupervisor", "TakoACME",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
         // The developer's CLI. Needs Core only; it never links the proxy.
@@ -122,12 +117,8 @@ let package = Package(
         .testTarget(
             name: "TakoProxyTests",
             dependencies: [
-                "TakoProxy", "TakoTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
+                "TakoProxy", "TakoTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nioHTTP,
             exclude: ["Support/upstream.py"],
             swiftSettings: swiftSettings
         ),

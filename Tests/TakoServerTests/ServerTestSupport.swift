@@ -52,17 +52,20 @@ final class ServerProcess {
             try Data(pem.chain).write(to: folder.appendingPathComponent("fullchain.pem"))
             try Data(pem.key).write(to: folder.appendingPathComponent("privkey.pem"))
         }
-        let process = try Self.launch(configPath: configPath, log: logPath)
-        // "tako-server 0.1.0 listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..."
-        guard let port = Self.port(in: process.firstLine), let tlsPort = Self.port(in: process.firstLine, scheme: "https") else {
-            throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(Self.read(logPath))")
-        }
-        self.process = process
-        httpPort = port
-        httpsPort = tlsPort
+        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath)
     }
 
-    static func launch(configPath: String, log: String) throws -> ChildProcess {
+    /// Starts the binary and reads its ports from its first line:
+    /// "tako-server 0.1.0 listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..."
+    static func launch(configPath: String, log: String) throws -> (ChildProcess, http: Int, https: Int) {
+        let process = try spawn(configPath: configPath, log: log)
+        guard let http = port(in: process.firstLine), let https = port(in: process.firstLine, scheme: "https") else {
+            throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(read(log))")
+        }
+        return (process, http, https)
+    }
+
+    static func spawn(configPath: String, log: String) throws -> ChildProcess {
         try ChildProcess(
             [BuiltProducts.path("tako-server"), "--config", configPath],
             environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8"],
@@ -98,13 +101,7 @@ final class ServerProcess {
 
     /// Starts the server again with the same configuration and data.
     func restart() throws {
-        let process = try Self.launch(configPath: configPath, log: logPath)
-        guard let port = Self.port(in: process.firstLine), let tlsPort = Self.port(in: process.firstLine, scheme: "https") else {
-            throw TestSupportError(message: "tako-server did not start again: \(process.firstLine)\n\(Self.read(logPath))")
-        }
-        self.process = process
-        httpPort = port
-        httpsPort = tlsPort
+        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath)
     }
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }
