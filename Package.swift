@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -43,7 +44,12 @@ let package = Package(
         // through a RouteTable snapshot, upstream pools, load balancing. NIO stays in here.
         .target(
             name: "TakoProxy",
-            dependencies: ["TakoCore", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nioHTTP,
+            dependencies: [
+                "TakoCore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
         // App instances: spawn, environment, log capture, health probing, restarts, rolling
@@ -119,7 +125,7 @@ let package = Package(
             dependencies: [
                 "TakoProxy", "TakoTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
             ] + nioHTTP,
-            exclude: ["Support/upstream.py"],
+            exclude: ["Support/upstream.py", "Support/h2probe.py"],
             swiftSettings: swiftSettings
         ),
         // Runs the built binaries as a user would; they must be built first (`make test` does).

@@ -44,6 +44,13 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         self.context = context
     }
 
+    /// Removed when the connection becomes HTTP/2 or a tunnel: its clocks stop with it.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        state = .closed
+        timer.cancel()
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         arm(idleTimeout)
         context.fireChannelActive()

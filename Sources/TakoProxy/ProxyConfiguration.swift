@@ -25,6 +25,9 @@ public struct ProxyConfiguration: Sendable {
     public var trustedProxies: Set<String> = []
     /// What `X-Forwarded-Proto` says for connections on this listener.
     public var scheme: String = "http"
+    /// Requests an HTTP/2 client may have open at once on one connection (the
+    /// SETTINGS_MAX_CONCURRENT_STREAMS it is told); more are refused by the protocol.
+    public var maxConcurrentStreams: Int = 128
     /// Idle upstream connections kept per endpoint and event loop.
     public var maxIdleUpstreamConnections: Int = 256
 

@@ -1,8 +1,11 @@
 import NIOCore
 import NIOHTTP1
 
-/// Serves one client connection: routes each request, relays it to an upstream connection
-/// and relays the response back, streaming both ways with back-pressure.
+/// Serves one client connection (or one HTTP/2 stream): routes each request, relays it to an
+/// upstream connection and relays the response back, streaming both ways with back-pressure.
+///
+/// An HTTP/2 stream reaches it as HTTP/1-style parts (NIOHTTP2's codec), one request per
+/// stream; upstreams always speak HTTP/1.1.
 ///
 /// Everything here runs on the client channel's event loop; the upstream connection lives on
 /// the same loop, so relaying is plain method calls with no locks, futures or tasks.
@@ -31,7 +34,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private let scheme: String
     /// On the HTTP listener of a server with HTTPS: where hosts with a certificate go.
     private let redirect: HTTPSRedirect?
-    private let connectionGuard: ConnectionGuard
+    /// HTTP/1 connections only; an HTTP/2 connection has its own guard (`HTTP2ConnectionGuard`).
+    private let connectionGuard: ConnectionGuard?
+    /// An HTTP/2 stream: one request, no connection-level keep-alive or upgrades.
+    private let multiplexed: Bool
     private var context: ChannelHandlerContext?
     private var state = State.idle
 
@@ -75,12 +81,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var readsPaused = false
     private var readPending = false
 
-    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String, redirect: HTTPSRedirect?) {
+    init(
+        shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard?, scheme: String,
+        redirect: HTTPSRedirect?, multiplexed: Bool = false
+    ) {
         self.shared = shared
         self.pool = pool
         self.scheme = scheme
         self.redirect = redirect
         self.connectionGuard = connectionGuard
+        self.multiplexed = multiplexed
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -122,7 +132,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// The previous exchange finished: serve what was pipelined behind it.
     private func exchangeFinished() {
-        connectionGuard.exchangeFinished()
+        connectionGuard?.exchangeFinished()
         guard let context else { return }
         while !queued.isEmpty {
             if isHead(queued[0]) && !isIdle { return }
@@ -132,17 +142,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        connectionGuard.headReceived()
+        connectionGuard?.headReceived()
         requestNumber &+= 1
         requestHead = head
-        keepAlive = head.isKeepAlive
+        // A stream ends with its response; the connection's life is not the stream's business.
+        keepAlive = multiplexed || head.isKeepAlive
         requestComplete = false
         responseStarted = false
         bodyBytes = 0
         retried = false
         switchingProtocols = false
         let facts = HeaderRewriter.facts(of: head.headers)
-        upgrade = facts.connectionUpgrade ? facts.upgrade : nil
+        // HTTP/2 has no Upgrade (RFC 9113 §8.6): WebSockets arrive over HTTP/1.1 connections.
+        upgrade = facts.connectionUpgrade && !multiplexed ? facts.upgrade : nil
 
         if head.uri.utf8.count > shared.configuration.maxURIBytes {
             return answer(.uriTooLong, close: true)

@@ -3,8 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// An HTTP/1.1 reverse proxy listener: routes by the published `RoutingSnapshot`, keeps
-/// upstream connections per event loop, and drains gracefully.
+/// A reverse proxy's listeners (HTTP/1.1; HTTPS with HTTP/2 by ALPN): routes by the published
+/// `RoutingSnapshot`, keeps upstream connections per event loop, and drains gracefully.
 ///
 /// The owner creates it with a snapshot store and keeps publishing snapshots; requests never
 /// wait for the owner.
@@ -52,20 +52,8 @@ public final class ProxyServer: Sendable {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {
                         throw ChannelError.ioOnClosedChannel
                     }
-                    if let tls { try channel.pipeline.syncOperations.addHandler(TLSHandshakeRouter(store: tls)) }
-                    let connectionGuard = ConnectionGuard(configuration: shared.configuration)
-                    try channel.pipeline.syncOperations.addHandler(connectionGuard)
-                    // NIO's HTTP/1.1 server codec, put together by hand: pipelined requests are
-                    // ordered by ProxyHandler itself (see its `queued`); outbound header
-                    // validation is left out because every header sent was parsed (and
-                    // validated) by llhttp on the way in or is one the proxy writes itself;
-                    // parse errors are answered by ProxyHandler.errorCaught; the decoder hands
-                    // on leftover bytes so an upgrade can become a tunnel.
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(HTTPResponseEncoder())
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
+                    let listener = ClientPipeline(shared: shared, pool: pool, scheme: scheme, redirect: redirect)
+                    try listener.configure(channel, tls: tls)
                     server.track(channel)
                 }
             }

@@ -5,7 +5,7 @@ import TakoProxy
 
 /// Keeps a valid certificate for every exact route host when the issuer is ACME: obtains one
 /// when a host is deployed without a fresh one, renews in the background (checked every
-/// 12 h) when less than a third of the lifetime remains, and retries failures with backoff.
+/// 12 h by default) when less than a third of the lifetime remains, and retries failures with backoff.
 /// Nothing here ever blocks a deploy or traffic: a host without a certificate is served
 /// over HTTP meanwhile.
 actor CertificateManager {
@@ -20,10 +20,10 @@ actor CertificateManager {
     private let challenges: ChallengeResponder
     private let client: ACMEClient
     private let retryInitial: Duration
+    private let renewalInterval: Duration
     private var hosts: [String: HostState] = [:]
     private var renewalTask: Task<Void, Never>?
 
-    static let renewalInterval: Duration = .seconds(12 * 3600)
     static let retryMaximum: Duration = .seconds(6 * 3600)
 
     init(config: ServerConfig, store: CertificateStore, challenges: ChallengeResponder) throws(UserError) {
@@ -31,6 +31,7 @@ actor CertificateManager {
         self.store = store
         self.challenges = challenges
         retryInitial = .seconds(config.acmeRetrySeconds)
+        renewalInterval = .seconds(config.acmeRenewCheckSeconds)
         let keyPath = config.dataDir + "/acme/account.key"
         let key: ACMEAccountKey
         do {
@@ -55,9 +56,11 @@ actor CertificateManager {
         client = ACMEClient(directoryURL: config.acmeDirectory, key: key, transport: transport, email: config.acmeEmail)
     }
 
-    /// A deploy's exact hosts: each gets a certificate unless its stored one is fresh.
+    /// A deploy's hosts: each one a CA can validate gets a certificate unless its stored one
+    /// is fresh (wildcards, IP addresses and local names are left out: see
+    /// `CertificateEligibility`).
     func ensure(_ names: [String]) {
-        for host in names where !host.hasPrefix("*.") {
+        for host in names where CertificateEligibility.acmeRefusal(for: host) == nil {
             if hosts[host] == nil { hosts[host] = HostState(retryDelay: retryInitial) }
             if files.isFresh(host) { continue }
             startIssuing(host)
@@ -111,9 +114,10 @@ actor CertificateManager {
 
     private func startRenewals() {
         guard renewalTask == nil else { return }
+        let interval = renewalInterval
         renewalTask = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.renewalInterval)
+                try? await Task.sleep(for: interval)
                 await self.renewDue()
             }
         }

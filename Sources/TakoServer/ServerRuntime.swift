@@ -248,7 +248,37 @@ public actor ServerRuntime {
         await acme?.ensure(patterns.map(\.hostName))
         // A certificate placed in the store (a wildcard, say) is picked up with the deploy.
         certificates.loadDirectory(config.dataDir + "/certs")
-        return await entry.supervisor.status()
+        var status = await entry.supervisor.status()
+        let notices = certificateNotices(for: patterns)
+        status.notices = notices.isEmpty ? nil : notices
+        return status
+    }
+
+    /// What the deployer must know about the routes' certificates: hosts that will stay on
+    /// plain HTTP, and wildcards (or any host, with issuer "none") that need a certificate
+    /// placed by hand. Hosts the issuer is obtaining a certificate for are not mentioned
+    /// (`status` shows their progress).
+    private func certificateNotices(for patterns: [RoutePattern]) -> [String] {
+        let installed = Set(certificates.hosts)
+        let place = { (host: String) in
+            "place its fullchain.pem and privkey.pem in \(self.config.dataDir)/certs/\(host)/ (picked up at the next deploy or restart); until then it is served over plain HTTP"
+        }
+        var notices: [String] = []
+        for host in Set(patterns.map(\.hostName)).sorted() where !installed.contains(host) {
+            switch (config.tlsIssuer, CertificateEligibility.acmeRefusal(for: host)) {
+            case (_, .ipAddress):
+                notices.append("\(host) is served over plain HTTP only: clients send no server name for an IP address, so no certificate can be chosen")
+            case (.acme, .wildcard):
+                notices.append("\(host) needs a certificate placed by hand (ACME's HTTP-01 cannot validate wildcard names): \(place(host))")
+            case (.acme, .localName):
+                notices.append("\(host) gets no ACME certificate (public CAs do not issue for local names) and is served over plain HTTP; use issuer \"internal\" for private names")
+            case (.none, _):
+                notices.append("\(host) has no certificate (issuer \"none\"): \(place(host))")
+            case (.acme, nil), (.internal, _):
+                break
+            }
+        }
+        return notices
     }
 
     /// `[tls] issuer = "internal"`: every route host (wildcards too) gets a certificate from
@@ -259,7 +289,8 @@ public actor ServerRuntime {
         do {
             let ca = try localCA ?? LocalCA.loadOrCreate(directory: config.dataDir + "/ca", name: "Tako Internal CA")
             localCA = ca
-            for host in Set(patterns.map(\.hostName)).sorted() where !files.isFresh(host) {
+            let hosts = Set(patterns.map(\.hostName)).filter(CertificateEligibility.canServeHTTPS)
+            for host in hosts.sorted() where !files.isFresh(host) {
                 try files.write(try ca.issue(for: host), for: host)
             }
         } catch {

@@ -159,6 +159,14 @@ import Testing
         #expect(status.deployedAt == Date(timeIntervalSince1970: 1_714_979_289.25))
     }
 
+    @Test func certificateStatusWritesItsDateAsISO8601() throws {
+        let certificate = CertificateStatus(
+            host: "web.example.com", validUntil: Date(timeIntervalSince1970: 1_714_979_289), issuing: false, lastError: nil)
+        #expect(try line(certificate) == #"{"host":"web.example.com","issuing":false,"valid_until":"2024-05-06T07:08:09Z"}"#)
+        let decoded = try ManagementFrame.decode(CertificateStatus.self, from: Data(#"{"host":"a","valid_until":"2024-05-06T07:08:09Z","issuing":true}"#.utf8))
+        #expect(decoded == CertificateStatus(host: "a", validUntil: Date(timeIntervalSince1970: 1_714_979_289), issuing: true, lastError: nil))
+    }
+
     @Test func serverInfoOmitsAbsentOptionalFields() throws {
         let info = ServerInfo(mode: .normal, socket: "/var/run/tako/tako.sock", dataDir: "/opt/tako", httpPort: 80, httpsPort: 443)
         #expect(

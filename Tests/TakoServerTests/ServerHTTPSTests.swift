@@ -9,8 +9,14 @@ struct ServerHTTPSTests {
     func httpsAndRedirect() throws {
         let ca = try TestCA()
         let server = try ServerProcess(certificates: ["web.test": try ca.issue(["web.test"])])
-        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
-        #expect(try server.deploy("plain", version: "v1", route: "plain.test").status == 0)
+        let web = try server.deploy("web", version: "v1", route: "web.test")
+        #expect(web.status == 0)
+        #expect(web.json?["notices"] == nil, "a host with a certificate needs nothing: \(web.output)")
+        let plain = try server.deploy("plain", version: "v1", route: "plain.test")
+        #expect(plain.status == 0)
+        let notices = plain.json?["notices"] as? [String] ?? []
+        #expect(notices.count == 1 && notices[0].hasPrefix("plain.test has no certificate (issuer \"none\")"), "\(notices)")
+        #expect(notices.first?.contains("certs/plain.test/") == true, "the deploy says where to place it")
         let info = try server.ctlOK(["server-info"])
         #expect(info.int("https_port") == server.httpsPort)
 
@@ -46,6 +52,10 @@ struct ServerHTTPSTests {
         #expect(https.status == 0, "\(https.errors)")
         #expect(String(decoding: https.output, as: UTF8.self) == "v1")
         #expect(try server.get("web.test").status == 301)
+        let http2 = try Curl.run(
+            ["--http2", "--cacert", caPath, "https://web.test:\(server.httpsPort)/env/TAKO_BUILD",
+             "--connect-to", "web.test:\(server.httpsPort):127.0.0.1:\(server.httpsPort)", "-w", " %{http_version}"])
+        #expect(String(decoding: http2.output, as: UTF8.self) == "v1 2", "HTTP/2 by ALPN, to the HTTP/1.1 app: \(http2.errors)")
 
         let chain = server.dataDirectory.appendingPathComponent("certs/web.test/fullchain.pem")
         let first = try Data(contentsOf: chain)
@@ -63,6 +73,16 @@ struct ServerHTTPSTests {
             fixedHTTPPort: httpPort)
         #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
         #expect(try server.deploy("api", version: "v1", route: "api.test/v1/*").status == 0)
+        // Names a CA cannot validate are not asked for; the deploy says what happens to them.
+        for (app, route, notice) in [
+            ("wild", "*.wild.test", "*.wild.test needs a certificate placed by hand"),
+            ("intranet", "intranet", "intranet gets no ACME certificate"),
+            ("ip", "127.0.0.1/ip/*", "127.0.0.1 is served over plain HTTP only"),
+        ] {
+            let result = try server.deploy(app, version: "v1", route: route)
+            let notices = result.json?["notices"] as? [String] ?? []
+            #expect(notices.count == 1 && notices[0].hasPrefix(notice), "\(route): \(result.output)")
+        }
         try server.waitUntil("both certificates are obtained", timeout: .seconds(60)) {
             let certificates = try server.ctlOK(["status"])["certificates"] as? [[String: Any]] ?? []
             return certificates.count == 2 && certificates.allSatisfy { $0["valid_until"] != nil && $0["issuing"] as? Bool == false }
@@ -111,5 +131,39 @@ struct ServerHTTPSTests {
             return certificate?["valid_until"] != nil && certificate?["last_error"] == nil
         }
         #expect(try server.get("web.test").status == 301, "and now HTTP redirects to HTTPS")
+    }
+
+    @Test("a certificate with less than a third of its life left is renewed in the background and served at once")
+    func acmeRenewal() throws {
+        let httpPort = try Pebble.freePort()
+        // 12 s certificates: due for renewal 8 s after issuance; the server checks every second.
+        let pebble = try Pebble(validationPort: httpPort, certificateValidity: 12)
+        let server = try ServerProcess(
+            issuer: "acme",
+            acme: "directory_url = \"\(pebble.directoryURL.absoluteString)\"\nca_root = \"\(pebble.ca.certificatePath)\"\nrenew_check_seconds = 1",
+            fixedHTTPPort: httpPort)
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        func validUntil() throws -> String? {
+            ((try server.ctlOK(["status"])["certificates"] as? [[String: Any]])?.first)?["valid_until"] as? String
+        }
+        var first: String?
+        try server.waitUntil("the first certificate is obtained", timeout: .seconds(60)) {
+            first = try validUntil()
+            return first != nil
+        }
+        try server.waitUntil("the certificate is renewed", timeout: .seconds(60)) {
+            let current = try validUntil()
+            return current != nil && current != first
+        }
+        // The listener presents the certificate on disk now (renewals go on every 8 s, so the
+        // two are compared until they agree).
+        let chain = server.dataDirectory.appendingPathComponent("certs/web.test/fullchain.pem").path
+        let fingerprint = "openssl x509 -noout -fingerprint -sha256"
+        try server.waitUntil("the renewed certificate is served", timeout: .seconds(30)) {
+            let served = try Program.run(
+                "/bin/sh", ["-c", "openssl s_client -connect 127.0.0.1:\(server.httpsPort) -servername web.test </dev/null 2>/dev/null | \(fingerprint)"])
+            let stored = try Program.run("/bin/sh", ["-c", "\(fingerprint) -in '\(chain)'"])
+            return served.status == 0 && !served.stdout.isEmpty && served.stdout == stored.stdout
+        }
     }
 }

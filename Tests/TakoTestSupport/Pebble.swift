@@ -18,8 +18,9 @@ public final class Pebble {
     private let dns: ChildProcess
     private let pebble: ChildProcess
 
-    /// `nonceReject` is the percentage of nonces pebble refuses (`PEBBLE_WFE_NONCEREJECT`).
-    public init(validationPort: Int, nonceReject: Int = 0) throws {
+    /// `nonceReject` is the percentage of nonces pebble refuses (`PEBBLE_WFE_NONCEREJECT`);
+    /// `certificateValidity` shortens the certificates' lifetime (seconds) to test renewal.
+    public init(validationPort: Int, nonceReject: Int = 0, certificateValidity: Int? = nil) throws {
         ca = try TestCA()
         let certificate = try ca.issue(["localhost"])
         let directory = ca.directory
@@ -29,15 +30,15 @@ public final class Pebble {
         port = try Self.freePort()
         managementPort = try Self.freePort()
         dnsManagementPort = try Self.freePort()
-        let config: [String: Any] = [
-            "pebble": [
-                "listenAddress": "127.0.0.1:\(port)", "managementListenAddress": "127.0.0.1:\(managementPort)",
-                "certificate": directory.appendingPathComponent("pebble.pem").path,
-                "privateKey": directory.appendingPathComponent("pebble.key").path,
-                "httpPort": validationPort, "tlsPort": try Self.freePort(), "ocspResponderURL": "",
-                "externalAccountBindingRequired": false,
-            ]
+        var settings: [String: Any] = [
+            "listenAddress": "127.0.0.1:\(port)", "managementListenAddress": "127.0.0.1:\(managementPort)",
+            "certificate": directory.appendingPathComponent("pebble.pem").path,
+            "privateKey": directory.appendingPathComponent("pebble.key").path,
+            "httpPort": validationPort, "tlsPort": try Self.freePort(), "ocspResponderURL": "",
+            "externalAccountBindingRequired": false,
         ]
+        if let certificateValidity { settings["certificateValidityPeriod"] = certificateValidity }
+        let config: [String: Any] = ["pebble": settings]
         let configPath = directory.appendingPathComponent("pebble.json").path
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -4,7 +4,7 @@ extension ServerConfig {
     static let sections = ["server", "tls", "acme"]
     static let serverKeys = ["http_port", "https_port", "data_dir", "socket", "listen", "start_timeout", "drain_timeout"]
     static let tlsKeys = ["issuer"]
-    static let acmeKeys = ["email", "staging", "directory_url", "ca_root", "retry_seconds"]
+    static let acmeKeys = ["email", "staging", "directory_url", "ca_root", "retry_seconds", "renew_check_seconds"]
 
     public static func parse(_ text: String, file: String) -> (config: ServerConfig, problems: [ConfigError]) {
         var reader = ConfigReader(file: file)
@@ -74,6 +74,8 @@ extension ServerConfig {
             }
         case ("acme", "retry_seconds"):
             if let value = reader.integer(item, path: path, range: 1...86400) { acmeRetrySeconds = value }
+        case ("acme", "renew_check_seconds"):
+            if let value = reader.integer(item, path: path, range: 1...86400) { acmeRenewCheckSeconds = value }
         case ("acme", "ca_root"): if let value = absolutePath(item, path, &reader) { acmeCARoot = value }
         default:
             let known = section == "server" ? Self.serverKeys : section == "tls" ? Self.tlsKeys : Self.acmeKeys

@@ -39,6 +39,9 @@ public struct ServerConfig: Hashable, Sendable {
     public var acmeCARoot: String?
     /// Seconds before a failed certificate request is tried again (doubling up to 6 h).
     public var acmeRetrySeconds = 60
+    /// How often certificates are checked for renewal (`[acme] renew_check_seconds`); each is
+    /// renewed once less than a third of its lifetime remains.
+    public var acmeRenewCheckSeconds = 12 * 3600
 
     public static let letsEncryptProduction = "https://acme-v02.api.letsencrypt.org/directory"
     public static let letsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory"

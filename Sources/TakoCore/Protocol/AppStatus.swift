@@ -24,6 +24,9 @@ public struct AppStatus: Codable, Hashable, Sendable {
     /// When the current release went live; sent as ISO 8601 UTC with second precision
     /// (fractional seconds are accepted when decoding).
     public var deployedAt: Date?
+    /// In a deploy's answer only: what the deployer should act on, one sentence each (a
+    /// wildcard host that needs a certificate placed by hand, say).
+    public var notices: [String]?
 
     public init(
         name: String, version: String, env: String? = nil, state: State, lastError: String? = nil,
@@ -43,6 +46,7 @@ public struct AppStatus: Codable, Hashable, Sendable {
         case lastError = "last_error"
         case instances
         case deployedAt = "deployed_at"
+        case notices
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,16 +57,8 @@ public struct AppStatus: Codable, Hashable, Sendable {
         state = try container.decode(State.self, forKey: .state)
         lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
         instances = try container.decodeIfPresent([InstanceStatus].self, forKey: .instances) ?? []
-        if let text = try container.decodeIfPresent(String.self, forKey: .deployedAt) {
-            let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-            guard let date = (try? Date(text, strategy: .iso8601)) ?? (try? Date(text, strategy: fractional)) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .deployedAt, in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
-            }
-            deployedAt = date
-        } else {
-            deployedAt = nil
-        }
+        deployedAt = try ProtocolDate.decode(from: container, forKey: .deployedAt)
+        notices = try container.decodeIfPresent([String].self, forKey: .notices)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,8 +69,8 @@ public struct AppStatus: Codable, Hashable, Sendable {
         try container.encode(state, forKey: .state)
         try container.encodeIfPresent(lastError, forKey: .lastError)
         try container.encode(instances, forKey: .instances)
-        // A string, not JSONEncoder's default Double since 2001, so any client can read it.
-        try container.encodeIfPresent(deployedAt?.formatted(.iso8601), forKey: .deployedAt)
+        try container.encodeIfPresent(deployedAt.map(ProtocolDate.string), forKey: .deployedAt)
+        try container.encodeIfPresent(notices, forKey: .notices)
     }
 }
 
@@ -117,28 +113,5 @@ public struct StatusReport: Codable, Hashable, Sendable {
     public init(apps: [AppStatus], certificates: [CertificateStatus]? = nil) {
         self.apps = apps
         self.certificates = certificates
-    }
-}
-
-/// One host's certificate: until when it is valid, whether a new one is being obtained, and
-/// the last failure to obtain one.
-public struct CertificateStatus: Codable, Hashable, Sendable {
-    public var host: String
-    public var validUntil: Date?
-    public var issuing: Bool
-    public var lastError: String?
-
-    public init(host: String, validUntil: Date?, issuing: Bool, lastError: String?) {
-        self.host = host
-        self.validUntil = validUntil
-        self.issuing = issuing
-        self.lastError = lastError
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case host
-        case validUntil = "valid_until"
-        case issuing
-        case lastError = "last_error"
     }
 }

@@ -14,7 +14,9 @@ public final class CertificateStore: Sendable {
     private let contexts = Mutex<[String: NIOSSLContext]>([:])
     private let applicationProtocols: [String]
 
-    public init(applicationProtocols: [String] = ["http/1.1"]) {
+    /// `applicationProtocols` are offered by ALPN in order of preference: HTTP/2 first, and
+    /// HTTP/1.1 for clients (and WebSockets) that do not speak it.
+    public init(applicationProtocols: [String] = ["h2", "http/1.1"]) {
         self.applicationProtocols = applicationProtocols
     }
 

@@ -1,0 +1,83 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOTLS
+
+/// Puts together the handlers of one accepted client connection.
+///
+/// - HTTP: `ConnectionGuard`, NIO's HTTP/1.1 codec, `ProxyHandler`.
+/// - HTTPS: `TLSHandshakeRouter` (certificate by SNI) and `ConnectionGuard` first; once the
+///   handshake has agreed on a protocol by ALPN, either the HTTP/1.1 handlers follow, or the
+///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler, and per stream
+///   its HTTP/1-style codec and a `ProxyHandler`.
+struct ClientPipeline {
+    let shared: ProxyShared
+    let pool: UpstreamPool
+    /// What the listener speaks (`X-Forwarded-Proto`).
+    let scheme: String
+    let redirect: HTTPSRedirect?
+
+    func configure(_ channel: any Channel, tls: CertificateStore?) throws {
+        let sync = channel.pipeline.syncOperations
+        guard let tls else {
+            let connectionGuard = ConnectionGuard(configuration: shared.configuration)
+            try sync.addHandler(connectionGuard)
+            return try addHTTP1(to: channel, connectionGuard: connectionGuard)
+        }
+        try sync.addHandler(TLSHandshakeRouter(store: tls))
+        // The guard bounds the handshake too (nothing decrypted arrives before it is done).
+        try sync.addHandler(ConnectionGuard(configuration: shared.configuration))
+        // The negotiation completes inside the handshake, before any request byte is decrypted.
+        try sync.addHandler(
+            ApplicationProtocolNegotiationHandler { result, channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    let connectionGuard = try sync.handler(type: ConnectionGuard.self)
+                    if case .negotiated("h2") = result {
+                        try sync.removeHandler(context: sync.context(handler: connectionGuard), promise: nil)
+                        try addHTTP2(to: channel)
+                    } else {
+                        try addHTTP1(to: channel, connectionGuard: connectionGuard)
+                    }
+                }
+            })
+    }
+
+    /// NIO's HTTP/1.1 server codec, put together by hand: pipelined requests are ordered by
+    /// ProxyHandler itself (see its `queued`); outbound header validation is left out because
+    /// every header sent was parsed (and validated) by llhttp on the way in or is one the proxy
+    /// writes itself; parse errors are answered by ProxyHandler.errorCaught; the decoder hands
+    /// on leftover bytes so an upgrade can become a tunnel.
+    private func addHTTP1(to channel: any Channel, connectionGuard: ConnectionGuard) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTPResponseEncoder())
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        try sync.addHandler(
+            ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
+    }
+
+    private func addHTTP2(to channel: any Channel) throws {
+        let sync = channel.pipeline.syncOperations
+        let configuration = shared.configuration
+        let connectionGuard = HTTP2ConnectionGuard(idleTimeout: configuration.idleTimeout)
+        try sync.addHandler(connectionGuard)
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeadBytes),
+        ]
+        let guardOnLoop = NIOLoopBound(connectionGuard, eventLoop: channel.eventLoop)
+        let (shared, pool, scheme) = (shared, pool, scheme)
+        _ = try sync.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: NIOHTTP2Handler.StreamConfiguration()
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                guardOnLoop.value.streamOpened(stream)
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(
+                    ProxyHandler(shared: shared, pool: pool, connectionGuard: nil, scheme: scheme, redirect: nil, multiplexed: true))
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import NIOCore
+import NIOHTTP2
+
+/// Stands in for `ConnectionGuard` on an HTTP/2 connection, where requests are streams and
+/// the HTTP/1 byte clocks make no sense:
+///
+/// - Idle: no open stream for `idleTimeout` → GOAWAY and closed. Control frames (PING) do
+///   not keep a connection alive; only requests do. A client that never completes a first
+///   HEADERS block is closed the same way.
+/// - Drain (`ChannelShouldQuiesceEvent`): GOAWAY naming the last stream taken, so the client
+///   retries anything newer elsewhere; the connection closes once its open streams finish.
+///
+/// Head size and stream count are bounded by the SETTINGS the server announces
+/// (`ProxyConfiguration.maxHeadBytes`, `maxConcurrentStreams`), enforced by NIOHTTP2.
+final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let idleTimeout: TimeAmount
+    private var openStreams = 0
+    /// The highest stream the client opened: what a GOAWAY promises was (or will be) served.
+    private var lastStreamID = HTTP2StreamID.rootStream
+    private var quiescing = false
+    private var closing = false
+    private var deadline = NIODeadline.distantFuture
+    private var timer = DeadlineTimer()
+    private var context: ChannelHandlerContext?
+
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armIdle()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        timer.cancel()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        // Not passed on: NIOHTTP2 has no use for it, and streams finish their one request anyway.
+        guard !quiescing else { return }
+        quiescing = true
+        goAway()
+        if openStreams == 0 { close() }
+    }
+
+    // MARK: Streams (called by the stream initializer, on this connection's event loop)
+
+    /// A client stream was opened; its channel's close ends it.
+    func streamOpened(_ stream: any Channel) {
+        openStreams += 1
+        deadline = .distantFuture
+        if let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID), id > lastStreamID {
+            lastStreamID = id
+        }
+        let handler = NIOLoopBound(self, eventLoop: stream.eventLoop)
+        stream.closeFuture.whenComplete { _ in handler.value.streamClosed() }
+    }
+
+    private func streamClosed() {
+        openStreams -= 1
+        guard openStreams == 0 else { return }
+        if quiescing { close() } else { armIdle() }
+    }
+
+    // MARK: Private
+
+    private func armIdle() {
+        guard let context, !closing else { return }
+        deadline = .now() + idleTimeout
+        let eventLoop = context.eventLoop
+        timer.ensureCheck(by: deadline, on: eventLoop) {
+            let handler = NIOLoopBound(self, eventLoop: eventLoop)
+            return { handler.value.check() }
+        }
+    }
+
+    private func check() {
+        timer.fired()
+        guard openStreams == 0, !closing else { return }
+        if NIODeadline.now() >= deadline {
+            goAway()
+            close()
+        } else {
+            armIdle()
+        }
+    }
+
+    /// Written from the channel's tail so that NIOHTTP2's handler (after this one) encodes it.
+    private func goAway() {
+        guard let context, !closing else { return }
+        let frame = HTTP2Frame(
+            streamID: .rootStream, payload: .goAway(lastStreamID: lastStreamID, errorCode: .noError, opaqueData: nil))
+        context.channel.writeAndFlush(frame, promise: nil)
+    }
+
+    private func close() {
+        guard let context, !closing else { return }
+        closing = true
+        timer.cancel()
+        context.channel.close(promise: nil)
+    }
+}

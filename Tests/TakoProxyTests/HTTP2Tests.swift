@@ -1,0 +1,167 @@
+import Foundation
+import NIOCore
+import TakoTestSupport
+import Testing
+
+@testable import TakoProxy
+
+/// HTTP/2 on the HTTPS listener, by ALPN, in front of HTTP/1.1 apps: curl (libcurl with
+/// nghttp2) as the client, plus a raw-frame probe for what curl does not show.
+@Suite("HTTP/2 on the HTTPS listener")
+struct HTTP2Tests {
+    let ca: TestCA
+    let store = CertificateStore()
+
+    init() throws {
+        ca = try TestCA()
+        let certificate = try ca.issue(["a.test"])
+        try store.install(host: "a.test", chainPEM: certificate.chain, keyPEM: certificate.key)
+    }
+
+    func proxy(_ web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)) async throws -> (RunningProxy, Int) {
+        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: configuration)
+        let address = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store)
+        return (proxy, address.port ?? 0)
+    }
+
+    /// curl over HTTP/2 (`--http2` falls back to 1.1 only if the server refuses h2, which the
+    /// `%{http_version}` line written last catches).
+    func curl(_ path: String, port: Int, _ extra: [String] = [], stdin: Data? = nil) throws -> (response: Curl.Response, version: String) {
+        let result = try Curl.run(
+            ["--http2", "--include", "--cacert", ca.certificatePath, "https://a.test:\(port)\(path)",
+             "--connect-to", "a.test:\(port):127.0.0.1:\(port)", "-w", "\n%{http_version}"] + extra,
+            stdin: stdin)
+        guard result.status == 0 else { throw TestSupportError(message: "curl failed: \(result.errors)") }
+        var output = result.output
+        let newline = output.lastIndex(of: UInt8(ascii: "\n")) ?? output.endIndex
+        let version = String(decoding: output[output.index(after: newline)...], as: UTF8.self)
+        output = output[..<newline]
+        return (Curl.parse(output), version)
+    }
+
+    func probe(_ mode: String, port: Int) throws -> [String: Any] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/h2probe.py")
+        let result = try Program.run("/usr/bin/env", ["python3", script.path, mode, "a.test", "\(port)", ca.certificatePath])
+        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any] else {
+            throw TestSupportError(message: "h2probe \(mode) failed: \(result.output)")
+        }
+        return json
+    }
+
+    @Test("requests over HTTP/2 reach the HTTP/1.1 app with the usual headers, and hop-by-hop headers stay out")
+    func getAndHead() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let (response, version) = try curl("/hello?x=1", port: port)
+        #expect(version == "2")
+        #expect(response.status == 200)
+        let json = try #require(response.json)
+        #expect(json["path"] as? String == "/hello?x=1")
+        let headers = json["headers"] as? [String: String] ?? [:]
+        #expect(headers["host"] == "a.test:\(port)", "the :authority became Host")
+        #expect(headers["x-forwarded-proto"] == "https")
+        #expect(headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(response.headers["x-secret-hop"] == nil && response.headers["connection"] == nil && response.headers["keep-alive"] == nil)
+
+        let head = try curl("/hello", port: port, ["--head"])
+        #expect(head.response.status == 200 && head.version == "2")
+        #expect(head.response.body.isEmpty)
+        await proxy.stop()
+    }
+
+    @Test("bodies stream both ways: a 2 MiB upload, a 5 MB download, a chunked event stream")
+    func bodies() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let upload = Data((0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let posted = try curl("/upload", port: port, ["-X", "POST", "--data-binary", "@-"], stdin: upload)
+        #expect(posted.version == "2")
+        let json = try #require(posted.response.json)
+        #expect(json["body_bytes"] as? Int == upload.count)
+        #expect(json["method"] as? String == "POST")
+
+        let download = try curl("/bytes/5000000", port: port)
+        #expect(download.response.status == 200 && download.response.body.count == 5_000_000)
+
+        let events = try curl("/sse", port: port)
+        #expect(String(decoding: events.response.body, as: UTF8.self) == "data: event 0\n\ndata: event 1\n\ndata: event 2\n\n")
+        await proxy.stop()
+    }
+
+    @Test("concurrent streams on one connection are all answered")
+    func concurrentStreams() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let urls = (0..<24).map { "https://a.test:\(port)/sleep/\($0 % 3 * 50)" }
+        let result = try Curl.run(
+            ["--http2", "--parallel", "--parallel-max", "24", "--cacert", ca.certificatePath,
+             "--connect-to", "a.test:\(port):127.0.0.1:\(port)",
+             "-w", "%{http_code} %{http_version} %{num_connects}\n"] + urls.flatMap { ["-o", "/dev/null", $0] })
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 24)
+        #expect(lines.allSatisfy { $0.hasPrefix("200 2 ") }, "\(lines)\n\(result.errors)")
+        let connects = lines.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+        #expect(connects <= 2, "the streams shared a connection: \(connects) connects")
+        await proxy.stop()
+    }
+
+    @Test("an unknown path is the proxy's own 404 over HTTP/2")
+    func localAnswers() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(routes: ["web": ["a.test/app/*"]], upstreams: ["web": [web.address]])
+        let port = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store).port ?? 0
+        let (response, version) = try curl("/elsewhere", port: port)
+        #expect(response.status == 404 && version == "2")
+        await proxy.stop()
+    }
+
+    @Test("WebSockets keep working over HTTP/1.1 on the HTTPS listener")
+    func webSocketOverHTTP1() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let result = try probe("ws", port: port)
+        #expect(result["alpn"] as? String == "http/1.1")
+        #expect((result["status"] as? String)?.hasPrefix("HTTP/1.1 101") == true, "\(result)")
+        #expect(result["echo"] as? String == "tunnelled over TLS")
+        await proxy.stop()
+    }
+
+    @Test("an idle HTTP/2 connection gets GOAWAY and is closed at the idle timeout")
+    func idleTimeout() async throws {
+        let web = try UpstreamProcess(name: "web")
+        var configuration = ProxyConfiguration(eventLoops: 2)
+        configuration.idleTimeout = .milliseconds(300)
+        let (proxy, port) = try await proxy(web, configuration: configuration)
+        let result = try probe("idle", port: port)
+        #expect(result["alpn"] as? String == "h2")
+        let frames = result["frames"] as? [Any] ?? []
+        #expect(frames.first as? Int == 4, "the server's SETTINGS come first: \(frames)")
+        #expect(frames.last as? Int == 7, "GOAWAY, then the close: \(frames)")
+        let seconds = result["seconds"] as? Double ?? 0
+        #expect(seconds >= 0.25 && seconds < 5, "closed after \(seconds) s")
+        await proxy.stop()
+    }
+
+    @Test("a drain lets an in-flight HTTP/2 request finish")
+    func drain() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let caPath = ca.certificatePath
+        let slow = Task.detached {
+            try Curl.run(
+                ["--http2", "--cacert", caPath, "https://a.test:\(port)/sleep/700", "--connect-to", "a.test:\(port):127.0.0.1:\(port)",
+                 "-o", "/dev/null", "-w", "%{http_code} %{http_version}"])
+        }
+        // Wait until the request reached the app, then drain.
+        for _ in 0..<200 {
+            let seen = try Curl.run(["http://127.0.0.1:\(web.port)/__seen"])
+            if String(decoding: seen.output, as: UTF8.self).contains("/sleep/700") { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        proxy.server.startDraining()
+        let result = try await slow.value
+        #expect(String(decoding: result.output, as: UTF8.self) == "200 2", "\(result.errors)")
+        await proxy.stop()
+    }
+}
