@@ -40,12 +40,14 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The one BoringSSL option NIOSSL does not expose (server cipher order); see its header.
+        .target(name: "CTakoBoringSSL"),
         // The traffic path shared by tako-server and tako-dev-server: HTTP proxy, routing
         // through a RouteTable snapshot, upstream pools, load balancing. NIO stays in here.
         .target(
             name: "TakoProxy",
             dependencies: [
-                "TakoCore",
+                "TakoCore", "CTakoBoringSSL",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),

@@ -102,7 +102,7 @@ actor CertificateManager {
             FileHandle.standardError.write(Data("tako-server: certificate for \(host) not obtained (retrying in \(delay)): \(message)\n".utf8))
             Task {
                 try? await Task.sleep(for: delay)
-                await self.retry(host)
+                self.retry(host)
             }
         }
     }
@@ -118,7 +118,7 @@ actor CertificateManager {
         renewalTask = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                await self.renewDue()
+                self.renewDue()
             }
         }
     }

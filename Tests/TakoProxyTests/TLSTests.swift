@@ -138,7 +138,7 @@ struct TLSListenerTests {
         await proxy.stop()
     }
 
-    @Test("TLS 1.1 and CBC ciphers are refused; TLS 1.2 with AEAD and TLS 1.3 work")
+    @Test("TLS 1.1 and CBC ciphers are refused; TLS 1.2 with AEAD (in the server's order) and TLS 1.3 work")
     func protocolPolicy() async throws {
         let web = try UpstreamProcess(name: "web")
         let (proxy, port) = try await proxy(web)
@@ -146,6 +146,14 @@ struct TLSListenerTests {
         #expect(try curl("a.test", port: port, ["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA"]).status != 0)
         #expect(try curl("a.test", port: port, ["--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"]).status == 0)
         #expect(try curl("a.test", port: port, ["--tlsv1.3"]).status == 0)
+        // The server's order decides: a client that prefers ChaCha20 gets AES-128-GCM, the
+        // server's first choice it also supports.
+        let chosen = try Program.run(
+            "/usr/bin/env",
+            ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "a.test", "-tls1_2",
+             "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"],
+            stdin: Data())
+        #expect(chosen.stdout.contains("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), "\(chosen.output)")
         await proxy.stop()
     }
 

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The outcome of running a short-lived program to completion.
 public struct ProgramResult: Sendable {
     public var status: Int32
@@ -28,6 +32,7 @@ public enum Program {
         _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String]? = nil,
         directory: URL? = nil
     ) throws -> ProgramResult {
+        _ = ignoreBrokenPipes
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -43,7 +48,9 @@ public enum Program {
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            if let stdin { input.fileHandleForWriting.write(stdin) }
+            // A child that exits without reading all of its input (a failing curl, say) is
+            // the test's to report, not a reason to kill the test process.
+            if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
             try? input.fileHandleForWriting.close()
             group.leave()
         }
@@ -60,6 +67,12 @@ public enum Program {
             status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
             stderr: String(decoding: errorData, as: UTF8.self), stdoutData: outputData)
     }
+
+    /// Writing to a pipe whose reader has gone raises SIGPIPE, whose default action ends the
+    /// whole test process; ignored, the write fails with EPIPE instead.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 }
 
 extension BuiltProducts {

@@ -1,3 +1,4 @@
+import CTakoBoringSSL
 import Foundation
 import NIOSSL
 import Synchronization
@@ -32,6 +33,7 @@ public final class CertificateStore: Sendable {
             guard !chain.isEmpty else { throw UserError("no certificate in the chain") }
             let key = try NIOSSLPrivateKey(bytes: keyPEM, format: .pem)
             context = try NIOSSLContext(configuration: Self.configuration(chain: chain, key: key, protocols: applicationProtocols))
+            Self.preferServerCiphers(context)
         } catch {
             throw UserError(
                 "the certificate for \(host) cannot be used: \((error as? UserError)?.message ?? "\(error)")",
@@ -71,6 +73,15 @@ public final class CertificateStore: Sendable {
             guard let dot = name.firstIndex(of: "."), name.index(after: dot) < name.endIndex else { return nil }
             return contexts["*" + name[dot...]]
         }
+    }
+
+    /// The server's cipher order decides (TLS 1.2), not the client's. NIOSSL keeps its
+    /// `SSL_CTX` private, so it is read by reflection; the TLS tests check the order is
+    /// honoured, so a NIOSSL that renames the field fails there rather than silently.
+    static func preferServerCiphers(_ context: NIOSSLContext) {
+        let field = Mirror(reflecting: context).children.first { $0.label == "sslContext" }
+        guard let sslContext = field?.value as? OpaquePointer else { return }
+        tako_ssl_ctx_prefer_server_ciphers(UnsafeMutableRawPointer(sslContext))
     }
 
     /// TLS 1.2 and 1.3 only; for 1.2, ECDHE key exchange with AEAD ciphers only (1.3's suites

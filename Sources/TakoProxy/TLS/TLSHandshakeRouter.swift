@@ -37,7 +37,8 @@ final class TLSHandshakeRouter: ChannelInboundHandler, RemovableChannelHandler {
             done = true
             guard let tls = store.context(forServerName: serverName) else {
                 let alert = context.channel.allocator.buffer(bytes: ClientHello.unrecognizedNameAlert)
-                context.writeAndFlush(NIOAny(alert)).whenComplete { _ in context.close(promise: nil) }
+                let channel = context.channel
+                context.writeAndFlush(NIOAny(alert)).whenComplete { _ in channel.close(promise: nil) }
                 return
             }
             do {
