@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "TakoCore", "TakoProxy", "TakoSupervisor", "TakoACME",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
@@ -93,6 +94,7 @@ let package = Package(
             name: "TakoCLI",
             dependencies: [
                 "TakoCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -111,14 +113,16 @@ let package = Package(
             dependencies: ["TakoCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore", "TakoTestSupport"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",
-            dependencies: ["TakoServer", "TakoSupervisor", "TakoCore", "TakoTestSupport"],
+            dependencies: [
+                "TakoServer", "TakoSupervisor", "TakoCore", "TakoTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -132,7 +136,7 @@ let package = Package(
         ),
         // Runs the built binaries as a user would; they must be built first (`make test` does).
         .testTarget(
-            name: "TakoCLITests", dependencies: ["TakoCore", "TakoTestSupport"], exclude: ["Support/pty-drive.py"],
+            name: "TakoCLITests", dependencies: ["TakoCore", "TakoCLI", "TakoTestSupport"], exclude: ["Support/pty-drive.py"],
             swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

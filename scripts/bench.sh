@@ -14,7 +14,7 @@ BIN="$(swift build "${release_flags[@]}" --show-bin-path)/tako-server"
 
 export BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tako-bench}
 export ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10} WARMUP=${WARMUP:-3}
-export SCENARIOS=${SCENARIOS:-"http-small http-16k https-small"}
+export SCENARIOS=${SCENARIOS:-"http-small http-16k https-small h2-small"}
 # Expanded by the harness, which exports BENCH_CONFIG_JSON before it starts the proxy.
 export PROXY_CMD="$BIN proxy --config \$BENCH_CONFIG_JSON"
 read -r -a targets <<<"${TARGETS:-nginx tako}"

@@ -11,6 +11,10 @@ requirements=(
   "/usr/include/sqlite3.h:libsqlite3-dev"
   "openssl:openssl"
   "pebble:pebble"
+  "ssh:openssh-client"
+  "/usr/sbin/sshd:openssh-server"
+  "tar:tar"
+  "gzip:gzip"
 )
 
 missing=()
@@ -36,4 +40,16 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The tests start their own sshd processes on loopback addresses; the package must not start
+# a system-wide one on port 22 (Debian's policy-rc.d: 101 = "do not start services").
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 0755 "$policy"
+  added_policy=1
+fi
+status=0
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+if ((added_policy)); then "${sudo[@]}" rm -f "$policy"; fi
+exit $status

@@ -17,6 +17,11 @@ public struct TakoCommand: AsyncParsableCommand {
             ValidateCommand.self,
             SecretsCommand.self,
             ServersCommand.self,
+            DeployCommand.self,
+            ReleasesCommand.self,
+            RollbackCommand.self,
+            DeleteCommand.self,
+            LogsCommand.self,
         ]
     )
 

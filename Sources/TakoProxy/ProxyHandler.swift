@@ -382,6 +382,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return startTunnel(context: context, upstream: connection)
         }
         connection.release(reusable: requestComplete)
+        // The connection is back in the pool and no longer this handler's: ending an HTTP/2
+        // stream runs channelInactive inside the write below, which must not close it.
+        state = requestComplete ? .idle : .answeredLocally
         finishResponse(context: context)
     }
 

@@ -68,7 +68,7 @@ public enum ManagementClient {
     }
 
     /// Whether a server answers on `path` (to refuse starting a second one on it).
-    static func isAnswering(path: String) -> Bool {
+    public static func isAnswering(path: String) -> Bool {
         guard let fd = try? connect(path: path) else { return false }
         close(fd)
         return true

@@ -146,7 +146,7 @@ public actor ServerRuntime {
     private func handle(_ command: ManagementCommand) async throws -> Data {
         switch command {
         case .hello:
-            return try Self.okFrame(HelloInfo(capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero"]))
+            return try Self.okFrame(HelloInfo(capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero", "release_upload"]))
         case .serverInfo:
             return try Self.okFrame(serverInfo())
         case .deploy(let request):
@@ -178,6 +178,11 @@ public actor ServerRuntime {
             try await entry.supervisor.restart(secrets: secrets)
             try state.setStopped(app: app, false)
             return try Self.okFrame(EmptyPayload())
+        case .releases(let app):
+            _ = try existing(app)
+            return try Self.okFrame(releaseList(app))
+        case .rollback(let app, let version):
+            return try Self.okFrame(try await rollback(app, to: version))
         case .reload(let app):
             try await existing(app).supervisor.restart()
             try state.setStopped(app: app, false)
@@ -216,16 +221,19 @@ public actor ServerRuntime {
 
     // MARK: Deploy
 
-    private func deploy(_ request: DeployRequest) async throws -> AppStatus {
+    private func deploy(_ incoming: DeployRequest) async throws -> AppStatus {
+        // Secrets are taken out at once: nothing below stores or keeps the request with them.
+        let newSecrets = incoming.secrets
+        let request = incoming.withoutSecrets
         guard !deploying.contains(request.app) else {
             throw UserError("a deploy of '\(request.app)' is already running", hint: "wait for it to finish, then try again")
         }
-        let (template, patterns) = try makeSpec(request, secrets: apps[request.app]?.secrets ?? [:], checkConflicts: true)
+        let (template, patterns) = try makeSpec(request, secrets: newSecrets ?? apps[request.app]?.secrets ?? [:], checkConflicts: true)
         deploying.insert(request.app)
         defer { deploying.remove(request.app) }
         let entry = try existingOrNew(request)
         var spec = template
-        spec.secrets = entry.secrets
+        spec.secrets = newSecrets ?? entry.secrets
         do {
             try await entry.supervisor.deploy(spec)
         } catch {
@@ -238,11 +246,12 @@ public actor ServerRuntime {
         }
         var deployed = entry
         deployed.request = request
+        if let newSecrets { deployed.secrets = newSecrets }
         deployed.gate = request.instances == 0 ? (entry.gate ?? makeGate(entry.supervisor)) : nil
         apps[request.app] = deployed
         try publisher.setRoutes(app: request.app, patterns: patterns, coldStart: deployed.gate)
         try state.saveDeploy(request, at: Date())
-        if !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
+        if newSecrets != nil || !deployed.secrets.isEmpty { try state.saveSecrets(app: request.app, deployed.secrets) }
         pointCurrent(app: request.app, at: request.releasePath)
         if config.tlsIssuer == .internal { issueInternalCertificates(for: patterns) }
         await acme?.ensure(patterns.map(\.hostName))
@@ -252,6 +261,44 @@ public actor ServerRuntime {
         let notices = certificateNotices(for: patterns)
         status.notices = notices.isEmpty ? nil : notices
         return status
+    }
+
+    /// The releases kept in `{app}/releases/`, newest first, the one `current` points at marked.
+    private func releaseList(_ app: String) -> ReleaseList {
+        let directory = appDirectory(app) + "/releases"
+        let current = (try? FileManager.default.destinationOfSymbolicLink(atPath: appDirectory(app) + "/current"))
+            .map { URL(fileURLWithPath: $0).lastPathComponent }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }
+        let releases = names.map { name in
+            let created = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.modificationDate] as? Date
+            return ReleaseList.Release(version: name, createdAt: created, current: name == current)
+        }
+        return ReleaseList(releases: releases.sorted { ($0.createdAt ?? .distantPast) > ($1.createdAt ?? .distantPast) })
+    }
+
+    /// A deploy of a kept release: `version`, or the newest one older than what runs.
+    private func rollback(_ app: String, to version: String?) async throws -> AppStatus {
+        let entry = try existing(app)
+        let releases = releaseList(app).releases
+        let running = entry.request.version
+        let target: String
+        if let version {
+            guard releases.contains(where: { $0.version == version }) else {
+                throw UserError("'\(app)' has no kept release '\(version)' on this host", hint: "tako releases lists the kept ones")
+            }
+            target = version
+        } else {
+            let runningCreated = releases.first { $0.version == running }?.createdAt ?? .distantFuture
+            guard let previous = releases.first(where: { $0.version != running && ($0.createdAt ?? .distantPast) < runningCreated }) else {
+                throw UserError("'\(app)' has no release older than \(running) to roll back to", hint: "tako releases lists the kept ones")
+            }
+            target = previous.version
+        }
+        guard target != running else { throw UserError("'\(app)' already runs \(target)", hint: "name another release") }
+        var request = entry.request
+        request.version = target
+        request.releasePath = appDirectory(app) + "/releases/" + target
+        return try await deploy(request)
     }
 
     /// What the deployer must know about the routes' certificates: hosts that will stay on

@@ -14,8 +14,9 @@ struct CtlCommand: ParsableCommand {
         commandName: "ctl",
         abstract: "Send one command to the running tako-server and print its answer as JSON.",
         subcommands: [
-            Hello.self, ServerInfoCommand.self, Routes.self, Status.self, Logs.self, Deploy.self, Stop.self,
-            Delete.self, Reload.self, UpdateSecrets.self, EnterUpgrading.self, ExitUpgrading.self, Request.self,
+            Hello.self, ServerInfoCommand.self, Routes.self, Status.self, Logs.self, Deploy.self, Ship.self, Stop.self,
+            Delete.self, Reload.self, UpdateSecrets.self, Releases.self, Rollback.self, EnterUpgrading.self,
+            ExitUpgrading.self, Request.self,
         ]
     )
 
@@ -49,6 +50,11 @@ struct CtlCommand: ParsableCommand {
             } catch {
                 throw report(error, code: 3)
             }
+            try print(frame)
+        }
+
+        /// Prints an answer's `data` as JSON, or reports its error.
+        func print(_ frame: Data) throws {
             guard let object = try? JSONSerialization.jsonObject(with: frame) as? [String: Any] else {
                 throw report(UserError("tako-server sent an answer that is not JSON"), code: 1)
             }
@@ -118,9 +124,18 @@ struct CtlCommand: ParsableCommand {
     struct Deploy: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Roll out a release directory that is already on this host.")
         @OptionGroup var connection: Connection
+        @OptionGroup var deploy: DeployOptions
+        @Option(help: "The unpacked release directory (absolute).") var release: String
+
+        func run() throws {
+            try connection.send(.deploy(try deploy.request(releasePath: release)))
+        }
+    }
+
+    /// What `deploy` and `ship` share: the app, its version and how to run it.
+    struct DeployOptions: ParsableArguments {
         @Argument var app: String
         @Option(help: "The release's version name.") var version: String
-        @Option(help: "The unpacked release directory (absolute).") var release: String
         @Option(name: .customLong("route"), help: "A route pattern; repeatable.") var routes: [String] = []
         @Option(help: "The environment name.") var env = "production"
         @Option(help: "Instances always running; 0 starts one on the first request.") var instances = 1
@@ -129,7 +144,7 @@ struct CtlCommand: ParsableCommand {
         @Option(help: "The health check path.") var healthCheck: String?
         @Option(name: .customLong("var"), help: "NAME=VALUE; repeatable.") var vars: [String] = []
 
-        func run() throws {
+        func request(releasePath: String) throws -> DeployRequest {
             var variables: [String: String] = [:]
             for pair in vars {
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -137,9 +152,38 @@ struct CtlCommand: ParsableCommand {
                 }
                 variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
-            try connection.send(.deploy(DeployRequest(
-                app: app, version: version, env: env, releasePath: release, routes: routes, instances: instances,
-                idleTimeoutSecs: idleTimeout, start: start, healthCheck: healthCheck, vars: variables)))
+            return DeployRequest(
+                app: app, version: version, env: env, releasePath: releasePath, routes: routes, instances: instances,
+                idleTimeoutSecs: idleTimeout, start: start, healthCheck: healthCheck, vars: variables)
+        }
+    }
+
+    struct Ship: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive a release archive (.tar.gz) on stdin, unpack it and roll it out (what tako deploy runs).",
+            discussion: """
+                Takes the app's deploy lock, checks the disk, reads exactly --size bytes whose SHA-256 \
+                must be --sha256, unpacks them into {data_dir}/apps/APP/releases/VERSION and deploys. \
+                With --secrets, one JSON line {NAME: value} comes first on stdin.
+                """)
+        @OptionGroup var connection: Connection
+        @OptionGroup var deploy: DeployOptions
+        @Option(help: "The archive's size in bytes.") var size: Int64
+        @Option(help: "The archive's SHA-256, in hex.") var sha256: String
+        @Option(help: "Who deploys, recorded in the deploy lock.") var holder = "unknown"
+        @Flag(help: "A JSON line of secrets precedes the archive on stdin.") var secrets = false
+
+        func run() throws {
+            let path = try connection.socketPath()
+            let receiver = ReleaseReceiver(
+                request: try deploy.request(releasePath: ""), size: size, sha256: sha256, holder: holder, secretsOnInput: secrets)
+            let frame: Data
+            do {
+                frame = try receiver.receive(socket: path)
+            } catch {
+                throw report(error, code: ManagementClient.isAnswering(path: path) ? 1 : 3)
+            }
+            try connection.print(frame)
         }
     }
 
@@ -153,6 +197,21 @@ struct CtlCommand: ParsableCommand {
         @OptionGroup var connection: Connection
         @Argument var app: String
         func run() throws { try connection.send(.delete(app: app)) }
+    }
+
+    struct Releases: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an app's kept releases, newest first.")
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        func run() throws { try connection.send(.releases(app: app)) }
+    }
+
+    struct Rollback: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Roll an app back to a kept release (default: the one before).")
+        @OptionGroup var connection: Connection
+        @Argument var app: String
+        @Option(help: "The kept release to run.") var version: String?
+        func run() throws { try connection.send(.rollback(app: app, version: version)) }
     }
 
     struct Reload: ParsableCommand {

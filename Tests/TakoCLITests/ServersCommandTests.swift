@@ -10,7 +10,7 @@ struct ServersCommandTests {
         #expect(empty.status == 0)
         #expect(empty.stderr.contains("tako servers add"), "\(empty.output)")
 
-        let add = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "la", "--description", "Los Angeles"])
+        let add = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "la", "--description", "Los Angeles", "--no-check"])
         #expect(add.status == 0, "\(add.output)")
         #expect(add.stderr.contains("not checked"), "\(add.output)")
 
@@ -22,13 +22,13 @@ struct ServersCommandTests {
         #expect(servers?.first?["port"] as? Int == 22)
         #expect(servers?.first?["user"] as? String == "tako")
 
-        let again = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "la", "--description", "Los Angeles"])
+        let again = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "la", "--description", "Los Angeles", "--no-check"])
         #expect(again.status == 0, "adding the same server twice is idempotent: \(again.output)")
 
-        let clash = try sandbox.tako.run(["servers", "add", "203.0.113.11", "--name", "la"])
+        let clash = try sandbox.tako.run(["servers", "add", "203.0.113.11", "--name", "la", "--no-check"])
         #expect(clash.status != 0)
         #expect(clash.stderr.contains("already exists"), "\(clash.output)")
-        let sameHost = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "other"])
+        let sameHost = try sandbox.tako.run(["servers", "add", "203.0.113.10", "--name", "other", "--no-check"])
         #expect(sameHost.status != 0)
 
         let refused = try sandbox.tako.run(["servers", "rm", "la"])
@@ -58,7 +58,7 @@ struct ServersCommandTests {
             port = 2222
             """.write(to: config, atomically: true, encoding: .utf8)
 
-        #expect(try sandbox.tako.run(["servers", "add", "c.example.com", "--name", "c", "--user", "deploy"]).status == 0)
+        #expect(try sandbox.tako.run(["servers", "add", "c.example.com", "--name", "c", "--user", "deploy", "--no-check"]).status == 0)
         #expect(try sandbox.tako.run(["servers", "rm", "a", "--yes"]).status == 0)
         let text = try String(contentsOf: config, encoding: .utf8)
         #expect(text.contains("# My servers — keep this comment."))
@@ -81,7 +81,7 @@ struct ServersCommandTests {
         #expect(list.status != 0)
         #expect(list.stderr.contains("config.toml:3:"), "\(list.output)")
 
-        let add = try sandbox.tako.run(["servers", "add", "b.example.com", "--name", "b"])
+        let add = try sandbox.tako.run(["servers", "add", "b.example.com", "--name", "b", "--no-check"])
         #expect(add.status != 0)
         #expect(try String(contentsOf: config, encoding: .utf8) == corrupt)
     }
@@ -89,10 +89,10 @@ struct ServersCommandTests {
     @Test func deletedTakoHomeIsRecreated() throws {
         let sandbox = try Sandbox()
         #expect(!FileManager.default.fileExists(atPath: sandbox.tako.takoHome.path))
-        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "h"]).status == 0)
+        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "h", "--no-check"]).status == 0)
         #expect(FileManager.default.fileExists(atPath: sandbox.tako.takoHome.appendingPathComponent("config.toml").path))
         try FileManager.default.removeItem(at: sandbox.tako.takoHome)
-        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "h"]).status == 0)
+        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "h", "--no-check"]).status == 0)
     }
 
     @Test(arguments: [

@@ -40,7 +40,7 @@ struct TerminalDialogueTests {
 
     @Test func serverRemovalAsksFirst() throws {
         let sandbox = try Sandbox()
-        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "la"]).status == 0)
+        #expect(try sandbox.tako.run(["servers", "add", "h.example.com", "--name", "la", "--no-check"]).status == 0)
 
         let kept = try dialogue(sandbox, ["servers", "rm", "la"], steps: [["expect", "Remove la"], ["send", "n\r"]])
         #expect(kept.status == 0, "\(kept.stdout)")

@@ -69,6 +69,18 @@ struct HTTP2Tests {
         await proxy.stop()
     }
 
+    @Test("streams reuse pooled upstream connections: three requests in a row, one upstream connection")
+    func upstreamReuse() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web, configuration: ProxyConfiguration(eventLoops: 1))
+        let result = try Curl.run(
+            ["--http2", "--cacert", ca.certificatePath, "--connect-to", "a.test:\(port):127.0.0.1:\(port)",
+             "https://a.test:\(port)/1", "https://a.test:\(port)/2", "https://a.test:\(port)/3"])
+        let counts = String(decoding: result.output, as: UTF8.self).matches(of: /"connection_request": (\d+)/).map { String($0.1) }
+        #expect(counts == ["1", "2", "3"], "\(String(decoding: result.output, as: UTF8.self))")
+        await proxy.stop()
+    }
+
     @Test("bodies stream both ways: a 2 MiB upload, a 5 MB download, a chunked event stream")
     func bodies() async throws {
         let web = try UpstreamProcess(name: "web")

@@ -7,7 +7,7 @@ struct SecretsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "secrets",
         abstract: "Manage encrypted secrets (stored in .tako/secrets, keys in ~/.tako/keys).",
-        subcommands: [Set.self, Remove.self, List.self, Key.self]
+        subcommands: [Set.self, Remove.self, List.self, Sync.self, Key.self]
     )
 }
 

@@ -7,7 +7,7 @@ struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "servers",
         abstract: "Manage the servers you deploy to.",
-        subcommands: [Add.self, Remove.self, List.self]
+        subcommands: [Add.self, Remove.self, List.self, Status.self]
     )
 }
 
@@ -35,6 +35,9 @@ extension ServersCommand {
         @Option(help: "A note shown by 'tako servers ls'.")
         var description: String?
 
+        @Flag(help: "Save the server without connecting to it (for a host not set up yet).")
+        var noCheck = false
+
         func run() async throws {
             let context = CommandContext(globals)
             try context.ensureHome()
@@ -43,13 +46,21 @@ extension ServersCommand {
             switch try inventory.add(entry) {
             case .unchanged:
                 context.terminal.success("\(name) is already in your inventory (\(user)@\(host):\(port)); nothing changed.")
+                return
             case .added:
-                try inventory.save()
-                context.terminal.success("Added \(name) (\(user)@\(host):\(port)) to \(inventory.displayName).")
-                context.terminal.warning(
-                    "The SSH connection and tako-server on \(host) were not checked.",
-                    hint: "This version of tako records the server only; map it in tako.toml with [servers.\(name)] env = \"production\".")
+                break
             }
+            if noCheck {
+                context.terminal.warning("The SSH connection and tako-server on \(host) were not checked.", hint: "tako deploy checks them.")
+            } else {
+                // Nothing is saved until the host answers: SSH works and tako-server is there.
+                let transport = SSHTransport(home: context.home, environment: context.environment, interactive: context.terminal.isInteractive)
+                let hello = try await RemoteServer(entry: entry, transport: transport).hello()
+                context.terminal.say("Connected to \(user)@\(host):\(port): tako-server \(hello.serverVersion)")
+            }
+            try inventory.save()
+            context.terminal.success("Added \(name) (\(user)@\(host):\(port)) to \(inventory.displayName).")
+            context.terminal.say("Map it to an environment in tako.toml: [servers.\(name)] env = \"production\"")
         }
     }
 

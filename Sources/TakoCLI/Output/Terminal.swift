@@ -63,6 +63,9 @@ struct Terminal: Sendable {
         case red = "31"
         case green = "32"
         case yellow = "33"
+        case blue = "34"
+        case magenta = "35"
+        case cyan = "36"
         case bold = "1"
         case dim = "2"
     }

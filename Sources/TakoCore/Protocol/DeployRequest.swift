@@ -1,8 +1,9 @@
 /// What the server needs to roll out one release of an app (the `deploy` command).
 ///
 /// The release directory is already unpacked on the host (`release_path`); this request
-/// only says how to run it. Secrets travel separately (`update_secrets`) so they are never
-/// part of a release.
+/// only says how to run it. Secrets are never part of a release: they ride along in
+/// `secrets` (for this deploy, replacing the app's) or arrive by `update_secrets`, and the
+/// server keeps them sealed, never in the stored request.
 public struct DeployRequest: Codable, Hashable, Sendable {
     public var app: String
     public var version: String
@@ -22,11 +23,13 @@ public struct DeployRequest: Codable, Hashable, Sendable {
     public var healthCheck: String?
     /// Merged variables (not secrets).
     public var vars: [String: String]
+    /// The app's secrets from this deploy on; nil keeps the ones it has.
+    public var secrets: [String: String]?
 
     public init(
         app: String, version: String, env: String, releasePath: String, routes: [String],
         instances: Int, idleTimeoutSecs: Int, start: String? = nil, healthCheck: String? = nil,
-        vars: [String: String] = [:]
+        vars: [String: String] = [:], secrets: [String: String]? = nil
     ) {
         self.app = app
         self.version = version
@@ -38,6 +41,7 @@ public struct DeployRequest: Codable, Hashable, Sendable {
         self.start = start
         self.healthCheck = healthCheck
         self.vars = vars
+        self.secrets = secrets
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,7 +51,7 @@ public struct DeployRequest: Codable, Hashable, Sendable {
         case idleTimeoutSecs = "idle_timeout_secs"
         case start
         case healthCheck = "health_check"
-        case vars
+        case vars, secrets
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,6 +66,7 @@ public struct DeployRequest: Codable, Hashable, Sendable {
         start = try container.decodeIfPresent(String.self, forKey: .start)
         healthCheck = try container.decodeIfPresent(String.self, forKey: .healthCheck)
         vars = try container.decodeIfPresent([String: String].self, forKey: .vars) ?? [:]
+        secrets = try container.decodeIfPresent([String: String].self, forKey: .secrets)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -76,5 +81,13 @@ public struct DeployRequest: Codable, Hashable, Sendable {
         try container.encodeIfPresent(start, forKey: .start)
         try container.encodeIfPresent(healthCheck, forKey: .healthCheck)
         try container.encode(vars, forKey: .vars)
+        try container.encodeIfPresent(secrets, forKey: .secrets)
+    }
+
+    /// This request without its secrets: what may be stored or shown.
+    public var withoutSecrets: DeployRequest {
+        var copy = self
+        copy.secrets = nil
+        return copy
     }
 }

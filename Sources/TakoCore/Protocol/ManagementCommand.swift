@@ -32,6 +32,11 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
     case enterUpgrading(owner: String)
     /// Release the upgrade lock held by `owner`.
     case exitUpgrading(owner: String)
+    /// The releases kept on the host for an app, newest first: ``ReleaseList``.
+    case releases(app: String)
+    /// Roll an app back to a kept release (`version`, or the one before the current) with
+    /// the same rolling update as a deploy; answers the app's ``AppStatus``.
+    case rollback(app: String, version: String?)
 
     /// The number of log lines sent when a `logs` request does not say.
     public static let defaultLogLines = 100
@@ -51,26 +56,28 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
         case .reload: "reload"
         case .enterUpgrading: "enter_upgrading"
         case .exitUpgrading: "exit_upgrading"
+        case .releases: "releases"
+        case .rollback: "rollback"
         }
     }
 
     /// Every command name this side understands, e.g. for `hello` capabilities or help text.
     public static let allNames = [
         "hello", "server_info", "deploy", "routes", "status", "logs", "stop", "delete",
-        "update_secrets", "reload", "enter_upgrading", "exit_upgrading",
+        "update_secrets", "reload", "enter_upgrading", "exit_upgrading", "releases", "rollback",
     ]
 
     /// Whether the command changes app state; the server refuses these while upgrading
     /// (DESIGN §8).
     public var isMutating: Bool {
         switch self {
-        case .deploy, .stop, .delete, .updateSecrets, .reload: true
-        case .hello, .serverInfo, .routes, .status, .logs, .enterUpgrading, .exitUpgrading: false
+        case .deploy, .stop, .delete, .updateSecrets, .reload, .rollback: true
+        case .hello, .serverInfo, .routes, .status, .logs, .enterUpgrading, .exitUpgrading, .releases: false
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case command, app, follow, lines, secrets, owner
+        case command, app, follow, lines, secrets, owner, version
     }
 
     public init(from decoder: any Decoder) throws {
@@ -108,6 +115,12 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
             self = .enterUpgrading(owner: try container.decode(String.self, forKey: .owner))
         case "exit_upgrading":
             self = .exitUpgrading(owner: try container.decode(String.self, forKey: .owner))
+        case "releases":
+            self = .releases(app: try container.decode(String.self, forKey: .app))
+        case "rollback":
+            self = .rollback(
+                app: try container.decode(String.self, forKey: .app),
+                version: try container.decodeIfPresent(String.self, forKey: .version))
         default:
             throw ManagementProtocolError.unknownCommand(name)
         }
@@ -128,8 +141,11 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
             try container.encode(app, forKey: .app)
             try container.encode(follow, forKey: .follow)
             try container.encode(lines, forKey: .lines)
-        case .stop(let app), .delete(let app), .reload(let app):
+        case .stop(let app), .delete(let app), .reload(let app), .releases(let app):
             try container.encode(app, forKey: .app)
+        case .rollback(let app, let version):
+            try container.encode(app, forKey: .app)
+            try container.encodeIfPresent(version, forKey: .version)
         case .updateSecrets(let app, let secrets):
             try container.encode(app, forKey: .app)
             try container.encode(secrets, forKey: .secrets)

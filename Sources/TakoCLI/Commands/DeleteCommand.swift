@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import TakoCore
+
+/// `tako delete`: removes the app from every server of an environment: instances, routes,
+/// releases, logs and secrets. A server where the app is not deployed counts as done, so the
+/// command can be repeated until every server has answered.
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Remove the app from every server of an environment.")
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Option(help: "The environment to remove the app from.")
+    var env = TakoConfig.defaultDeployEnvironment
+
+    @Flag(name: [.short, .long], help: "Do not ask for confirmation (required without a terminal).")
+    var yes = false
+
+    @Argument(help: "The project directory (default: the current directory).")
+    var directory: String?
+
+    func run() async throws {
+        let context = CommandContext(globals)
+        try context.ensureHome()
+        let project = try context.loadProject(context.directory(directory))
+        let servers = try EnvironmentServers.resolve(project: project, environment: env, context: context).map(\.server)
+        let app = project.appName
+        let names = servers.map(\.name).joined(separator: ", ")
+        if !yes {
+            guard context.terminal.isInteractive else {
+                throw CLIError("Deleting \(app) from \(env) needs confirmation.", hint: "Pass --yes to delete without a terminal.")
+            }
+            guard context.terminal.confirm("Delete \(app) and its releases, logs and secrets from \(env) (\(names))?") else {
+                context.terminal.say("Nothing deleted.")
+                return
+            }
+        }
+        let outcomes = await EnvironmentServers.each(servers) { server -> Bool in
+            do {
+                _ = try await server.transport.ctl(server.entry, ["delete", app])
+                return true
+            } catch let error as UserError where error.message.contains("no app named") {
+                return false
+            }
+        }
+        var failed = 0
+        for server in servers {
+            switch outcomes[server.name] {
+            case .success(true): context.terminal.success("\(server.name): deleted \(app)")
+            case .success(false): context.terminal.success("\(server.name): \(app) was not deployed there")
+            case .failure(let error):
+                failed += 1
+                context.terminal.error(error.message, hint: error.hint)
+            case nil: break
+            }
+        }
+        if failed > 0 { throw CommandFailure() }
+    }
+}

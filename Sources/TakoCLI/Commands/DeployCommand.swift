@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import TakoCore
+
+/// `tako deploy`: builds the app once and rolls it out to every server of an environment in
+/// parallel. Each server is independent: one failing does not stop the others, and the end
+/// reports every server's outcome (exit status 1 when any failed).
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Build the app and roll it out to every server of an environment.",
+        discussion: """
+            Builds in .tako/build/, uploads the archive to each server mapped to the environment \
+            in tako.toml ([servers.<name>] env = "..."), and replaces the running instances one \
+            at a time. Secrets of the environment are sent along, encrypted in transit by SSH.
+            """
+    )
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Option(help: "The environment to deploy (not development).")
+    var env = TakoConfig.defaultDeployEnvironment
+
+    @Flag(name: [.short, .long], help: "Do not ask for confirmation (required for production without a terminal).")
+    var yes = false
+
+    @Argument(help: "The project directory (default: the current directory).")
+    var directory: String?
+
+    func run() async throws {
+        let context = CommandContext(globals)
+        try context.ensureHome()
+        let project = try context.loadProject(context.directory(directory))
+        let plan = try DeployPlan.make(project: project, environment: env, context: context)
+
+        if env == TakoConfig.defaultDeployEnvironment && !yes {
+            guard context.terminal.isInteractive else {
+                throw CLIError("Deploying to production needs confirmation.", hint: "Pass --yes to deploy without a terminal.")
+            }
+            let names = plan.servers.map(\.name).joined(separator: ", ")
+            guard context.terminal.confirm("Deploy \(project.appName) \(plan.version) to production (\(names))?") else {
+                context.terminal.say("Nothing deployed.")
+                return
+            }
+        }
+
+        context.terminal.say("Deploying \(project.appName) \(plan.version) to \(env): \(plan.servers.map(\.name).joined(separator: ", "))")
+        let release = try await ReleaseBuilder(project: project, version: plan.version, environment: env, terminal: context.terminal).build()
+        context.terminal.say("Built \(release.path.lastPathComponent) (\(Self.size(release.size)))")
+
+        let terminal = context.terminal
+        let outcomes = await EnvironmentServers.each(plan.servers) { server in
+            try await plan.deploy(to: server, release: release, terminal: terminal)
+        }
+
+        var failed = 0
+        for server in plan.servers {
+            switch outcomes[server.name] {
+            case .success(let status):
+                let healthy = status.instances.filter { $0.state == .healthy }.count
+                let instances = status.instances.isEmpty ? "on demand" : "\(healthy)/\(status.instances.count) instances healthy"
+                terminal.success("\(server.name): \(project.appName) \(plan.version) is \(status.state.rawValue) (\(instances))")
+                for notice in status.notices ?? [] { terminal.warning("\(server.name): \(notice)") }
+            case .failure(let error):
+                failed += 1
+                terminal.error(error.message, hint: error.hint)
+            case nil:
+                break
+            }
+        }
+        if failed > 0 {
+            terminal.say("\(failed) of \(plan.servers.count) servers failed; the others run \(plan.version).")
+            throw CommandFailure()
+        }
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1000) : String(format: "%.1f MB", Double(bytes) / 1_000_000)
+    }
+}

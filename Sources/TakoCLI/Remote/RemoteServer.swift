@@ -1,0 +1,69 @@
+import Foundation
+import TakoCore
+
+/// One deployment host as the CLI sees it: its inventory entry and the commands it runs there
+/// through `tako-server ctl` over SSH. Answers are the `data` JSON `ctl` prints.
+struct RemoteServer: Sendable {
+    /// What a host's tako-server must offer for this CLI.
+    static let requiredCapability = "release_upload"
+
+    let entry: ServerEntry
+    let transport: SSHTransport
+
+    var name: String { entry.name }
+
+    /// Connects and checks that tako-server is there and speaks this CLI's protocol.
+    func hello() async throws(UserError) -> HelloInfo {
+        let info: HelloInfo = try await call(["hello"])
+        guard info.protocolVersion == ManagementProtocol.version else {
+            throw UserError(
+                "tako-server \(info.serverVersion) on \(name) speaks management protocol \(info.protocolVersion); this tako (\(TakoVersion.current)) speaks \(ManagementProtocol.version)",
+                hint: "upgrade the older one (tako servers upgrade \(name), or a newer tako)")
+        }
+        guard info.capabilities.contains(Self.requiredCapability) else {
+            throw UserError(
+                "tako-server \(info.serverVersion) on \(name) is too old to receive releases",
+                hint: "upgrade it: tako servers upgrade \(name)")
+        }
+        return info
+    }
+
+    func serverInfo() async throws(UserError) -> ServerInfo {
+        try await call(["server-info"])
+    }
+
+    func status(app: String? = nil) async throws(UserError) -> StatusReport {
+        try await call(["status"] + (app.map { [$0] } ?? []))
+    }
+
+    /// Uploads the archive and rolls it out (`ctl ship`); secrets travel on stdin before it.
+    func ship(
+        _ request: DeployRequest, archive: BuiltRelease, holder: String, secrets: [String: String]?,
+        progress: (@Sendable (Int64) -> Void)?
+    ) async throws(UserError) -> AppStatus {
+        var arguments = ["ship", request.app, "--version", request.version, "--env", request.env]
+        for route in request.routes { arguments += ["--route", route] }
+        arguments += ["--instances", String(request.instances), "--idle-timeout", String(request.idleTimeoutSecs)]
+        if let start = request.start { arguments += ["--start", start] }
+        if let health = request.healthCheck { arguments += ["--health-check", health] }
+        for (name, value) in request.vars.sorted(by: { $0.key < $1.key }) { arguments += ["--var", "\(name)=\(value)"] }
+        arguments += ["--size", String(archive.size), "--sha256", archive.sha256, "--holder", holder]
+        var prefix = Data()
+        if let secrets {
+            arguments.append("--secrets")
+            prefix = ((try? JSONEncoder().encode(secrets)) ?? Data("{}".utf8)) + Data("\n".utf8)
+        }
+        return try await call(arguments, input: .file(prefix: prefix, path: archive.path.path, progress: progress))
+    }
+
+    private func call<Answer: Decodable>(_ command: [String], input: ProcessRunner.Input = .none) async throws(UserError) -> Answer {
+        let result = try await transport.ctl(entry, command, input: input)
+        do {
+            return try JSONDecoder().decode(Answer.self, from: result.stdout)
+        } catch {
+            throw UserError(
+                "tako-server on \(name) gave an answer this tako cannot read",
+                hint: "check that tako and tako-server are the same version (tako servers status)")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+import TakoTestSupport
+import Testing
+
+@testable import TakoServer
+
+/// `tako-server ctl ship`: a release archive on stdin, unpacked and rolled out, with the
+/// deploy lock, checksum and safety checks (what `tako deploy` runs over SSH).
+@Suite("tako-server ctl ship")
+struct ServerShipTests {
+    /// A .tar.gz of the fixture app made by the system's tar.
+    static func archive(of release: String) throws -> Data {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ship-\(UUID().uuidString.prefix(8)).tar.gz")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try Program.run("/usr/bin/env", ["tar", "-czf", out.path, "-C", release, "."])
+        guard result.status == 0 else { throw TestSupportError(message: result.output) }
+        return try Data(contentsOf: out)
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func ship(
+        _ server: ServerProcess, app: String = "web", version: String, archive: Data, sha256: String? = nil,
+        size: Int? = nil, secrets: [String: String]? = nil, route: String = "web.test"
+    ) throws -> ProgramResult {
+        var arguments = [
+            "ctl", "ship", app, "--version", version, "--route", route, "--instances", "1",
+            "--size", String(size ?? archive.count), "--sha256", sha256 ?? Self.sha256(archive), "--holder", "tester@ci",
+            "--socket", server.socket,
+        ]
+        var input = Data()
+        if let secrets {
+            arguments.append("--secrets")
+            input = try JSONEncoder().encode(secrets) + Data("\n".utf8)
+        }
+        return try Program.run(BuiltProducts.path("tako-server"), arguments, stdin: input + archive)
+    }
+
+    func releases(_ server: ServerProcess, _ app: String = "web") throws -> [String] {
+        let path = server.directory.appendingPathComponent("data/apps/\(app)/releases").path
+        return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    }
+
+    @Test("a shipped archive is unpacked into releases/VERSION, deployed, and current points at it")
+    func shipsAndDeploys() throws {
+        let server = try ServerProcess()
+        let archive = try Self.archive(of: try server.release("web-v1"))
+        let result = try ship(server, version: "v1", archive: archive, secrets: ["API_TOKEN": "s3cret-value"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.json?["state"] as? String == "running")
+        #expect(!result.output.contains("s3cret-value"), "secrets never appear in the answer")
+        #expect(try releases(server) == ["v1"], "no leftovers beside the release")
+        #expect(try server.get("web.test", "/env/TAKO_BUILD").body == Data("v1".utf8))
+        #expect(try server.get("web.test", "/env/API_TOKEN").body == Data("s3cret-value".utf8), "secrets reach the app")
+        let current = try FileManager.default.destinationOfSymbolicLink(
+            atPath: server.directory.appendingPathComponent("data/apps/web/current").path)
+        #expect(current.hasSuffix("/apps/web/releases/v1"))
+        let database = try Data(contentsOf: server.directory.appendingPathComponent("data/runtime-state.sqlite3"))
+        #expect(database.range(of: Data("s3cret-value".utf8)) == nil, "secrets are sealed at rest")
+    }
+
+    @Test("a wrong checksum or a cut-short upload is refused and leaves nothing behind")
+    func badUploads() throws {
+        let server = try ServerProcess()
+        let archive = try Self.archive(of: try server.release("web-v1"))
+        let wrong = try ship(server, version: "v1", archive: archive, sha256: String(repeating: "0", count: 64))
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("checksum does not match"), "\(wrong.output)")
+        let short = try ship(server, version: "v1", archive: archive, size: archive.count + 100)
+        #expect(short.status == 1)
+        #expect(short.stderr.contains("ended after \(archive.count) of \(archive.count + 100) bytes"), "\(short.output)")
+        let garbage = Data("this is not gzip".utf8)
+        let notGzip = try ship(server, version: "v1", archive: garbage)
+        #expect(notGzip.status == 1 && notGzip.stderr.contains("gzip"), "\(notGzip.output)")
+        let left = try releases(server)
+        #expect(left.isEmpty, "\(left)")
+        let routes = try server.ctlOK(["routes"])["routes"] as? [Any]
+        #expect(routes?.isEmpty == true, "nothing was deployed")
+    }
+
+    @Test("an archive with a path outside the release is refused before anything runs")
+    func hostileArchive() throws {
+        let server = try ServerProcess()
+        let work = server.directory.appendingPathComponent("hostile")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let script = """
+            import io, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w:gz")
+            data = b"owned"
+            info = tarfile.TarInfo("../../../escaped"); info.size = len(data); t.addfile(info, io.BytesIO(data))
+            t.close()
+            """
+        let path = work.appendingPathComponent("evil.tar.gz").path
+        #expect(try Program.run("/usr/bin/env", ["python3", "-c", script, path]).status == 0)
+        let result = try ship(server, version: "v1", archive: try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("'..' component"), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("data/escaped").path))
+        #expect(!FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("data/apps/escaped").path))
+        #expect(try releases(server).isEmpty)
+    }
+
+    @Test("hostile app names and versions are refused", arguments: [
+        ("../etc", "v1"), ("web", "../../v1"), ("Web App", "v1"), ("web", "v1;rm -rf /"), ("web", ""),
+    ])
+    func hostileNames(app: String, version: String) throws {
+        let server = try ServerProcess()
+        let result = try ship(server, app: app, version: version, archive: Data("x".utf8))
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: "), "\(result.output)")
+        #expect(!FileManager.default.fileExists(atPath: server.directory.appendingPathComponent("data/etc").path))
+    }
+
+    @Test("a second deploy of the same app is told who holds the lock; the lock goes with its holder")
+    func deployLock() throws {
+        let server = try ServerProcess()
+        let archive = try Self.archive(of: try server.release("web-v1"))
+        // The first deploy waits for its upload, holding the lock.
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: BuiltProducts.path("tako-server"))
+        first.arguments = [
+            "ctl", "ship", "web", "--version", "v1", "--route", "web.test", "--size", String(archive.count),
+            "--sha256", Self.sha256(archive), "--holder", "alice@laptop", "--socket", server.socket,
+        ]
+        let input = Pipe()
+        first.standardInput = input
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let holderFile = server.directory.appendingPathComponent("data/apps/web/.deploy_lock/holder.json").path
+        try server.waitUntil("the first deploy holds the lock") {
+            (try? String(contentsOfFile: holderFile, encoding: .utf8))?.contains("alice@laptop") == true
+        }
+        let second = try ship(server, version: "v2", archive: archive)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("a deploy of 'web' is already running"), "\(second.output)")
+        #expect(second.stderr.contains("held by alice@laptop since"), "\(second.output)")
+
+        // The first deploy's client goes away mid-upload: its process ends, the lock with it.
+        try input.fileHandleForWriting.write(contentsOf: archive.prefix(100))
+        try input.fileHandleForWriting.close()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 1)
+        let third = try ship(server, version: "v2", archive: archive)
+        #expect(third.status == 0, "\(third.output)")
+        #expect(try releases(server) == ["v2"])
+    }
+
+    @Test("old releases are pruned to the newest ten, never the current one")
+    func prune() throws {
+        let releases = FileManager.default.temporaryDirectory.appendingPathComponent("prune-\(UUID().uuidString.prefix(8))")
+        for index in 0..<13 {
+            let path = releases.appendingPathComponent("v\(index)")
+            try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(index - 100))], ofItemAtPath: path.path)
+        }
+        try FileManager.default.createDirectory(at: releases.appendingPathComponent(".unpack-v9-1"), withIntermediateDirectories: true)
+        ReleaseReceiver.prune(releases.path, keep: 10, current: releases.appendingPathComponent("v0").path)
+        let left = try FileManager.default.contentsOfDirectory(atPath: releases.path).sorted()
+        #expect(left == [".unpack-v9-1", "v0", "v10", "v11", "v12", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+    }
+}
