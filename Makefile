@@ -8,7 +8,7 @@ PRODUCTS := tako tako-server tako-dev-server
 # them, so an overlapping access still traps where it can be found. See docs/proxy.md.
 RELEASE_FLAGS ?= -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime tls-audit
+.PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime tls-audit demo
 
 all: build
 
@@ -37,6 +37,11 @@ bench-proxy:
 bench-runtime: release
 	./scripts/runtime-bench.py "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/tako-server" >"$${TMPDIR:-/tmp}/tako-runtime-bench.md"
 	./scripts/update-section.py runtime docs/benchmarks.md <"$${TMPDIR:-/tmp}/tako-runtime-bench.md"
+
+# The main job end to end on this machine: a throwaway host (sshd + tako-server), tako deploy
+# of examples/hello, an HTTPS fetch through the proxy. Prints how to stop the host.
+demo:
+	./scripts/demo.sh
 
 # testssl.sh and sslscan against a real HTTPS listener; writes its section of docs/security.md.
 tls-audit: build

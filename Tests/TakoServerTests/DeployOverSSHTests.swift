@@ -2,6 +2,10 @@ import Foundation
 import TakoTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `tako deploy` end to end: the real CLI, the system's ssh client, real `sshd` processes on
 /// 127.0.0.2 and 127.0.0.3, each in front of its own `tako-server`.
 final class DeployFixture {
@@ -135,6 +139,32 @@ struct DeployOverSSHTests {
         // Its client goes away: the lock goes with it and the next deploy proceeds.
         try input.fileHandleForWriting.close()
         other.waitUntilExit()
+        let next = try fixture.tako(["deploy", "--yes"])
+        #expect(next.status == 0, "\(next.output)")
+    }
+
+    @Test("a deploy whose client is killed mid-way leaves no lock behind: the next deploy proceeds")
+    func clientKilled() throws {
+        let fixture = try DeployFixture(hosts: 1)
+        try fixture.addServers()
+        // A big release, so the upload is still running when the client dies.
+        let blob = try #require(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 48 << 20)
+        try blob.write(to: fixture.project.appendingPathComponent("blob.bin"))
+        let deploy = Process()
+        deploy.executableURL = URL(fileURLWithPath: BuiltProducts.path("tako"))
+        deploy.arguments = ["deploy", "--yes"]
+        deploy.environment = fixture.environment
+        deploy.currentDirectoryURL = fixture.project
+        deploy.standardOutput = FileHandle.nullDevice
+        deploy.standardError = FileHandle.nullDevice
+        try deploy.run()
+        let holder = fixture.servers[0].directory.appendingPathComponent("data/apps/hello/.deploy_lock/holder.json").path
+        try fixture.servers[0].waitUntil("the deploy holds the lock", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: holder) }
+        kill(deploy.processIdentifier, SIGKILL)
+        deploy.waitUntilExit()
+        // The host notices on its own (the upload ends early, or the rollout finishes).
+        try fixture.servers[0].waitUntil("the lock is released", timeout: .seconds(60)) { !FileManager.default.fileExists(atPath: holder) }
+        try FileManager.default.removeItem(at: fixture.project.appendingPathComponent("blob.bin"))
         let next = try fixture.tako(["deploy", "--yes"])
         #expect(next.status == 0, "\(next.output)")
     }

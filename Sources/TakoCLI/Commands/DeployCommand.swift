@@ -30,7 +30,12 @@ struct DeployCommand: AsyncParsableCommand {
     func run() async throws {
         let context = CommandContext(globals)
         try context.ensureHome()
-        let project = try context.loadProject(context.directory(directory))
+        var project = try context.loadProject(context.directory(directory))
+        if project.config.servers(for: env).isEmpty, env != TakoConfig.developmentEnvironment,
+            context.terminal.isInteractive, try ServerMapping.offer(project: project, environment: env, context: context)
+        {
+            project = try context.loadProject(project.directory)
+        }
         let plan = try DeployPlan.make(project: project, environment: env, context: context)
 
         if env == TakoConfig.defaultDeployEnvironment && !yes {
@@ -49,9 +54,16 @@ struct DeployCommand: AsyncParsableCommand {
         context.terminal.say("Built \(release.path.lastPathComponent) (\(Self.size(release.size)))")
 
         let terminal = context.terminal
+        let board = ProgressBoard(terminal: terminal, names: plan.servers.map(\.name))
         let outcomes = await EnvironmentServers.each(plan.servers) { server in
-            try await plan.deploy(to: server, release: release, terminal: terminal)
+            do {
+                return try await plan.deploy(to: server, release: release, board: board)
+            } catch {
+                board.step(server.name, "failed")
+                throw error
+            }
         }
+        board.finish()
 
         var failed = 0
         for server in plan.servers {

@@ -53,13 +53,19 @@ struct DeployPlan: Sendable {
         return try file.decryptAll(environment: environment, key: key)
     }
 
-    /// One server's deploy: check tako-server, upload and roll out. Progress goes out as
-    /// plain lines prefixed with the server's name.
-    func deploy(to server: RemoteServer, release: BuiltRelease, terminal: Terminal) async throws(UserError) -> AppStatus {
+    /// One server's deploy: check tako-server, upload and roll out, reporting each step.
+    func deploy(to server: RemoteServer, release: BuiltRelease, board: ProgressBoard) async throws(UserError) -> AppStatus {
         guard let request = requests[server.name] else { throw UserError("internal: no request for \(server.name)") }
+        board.step(server.name, "connecting")
         let hello = try await server.hello()
-        terminal.say("[\(server.name)] connected: tako-server \(hello.serverVersion)")
-        terminal.say("[\(server.name)] uploading \(DeployCommand.size(release.size)) and rolling out")
-        return try await server.ship(request, archive: release, holder: holder, secrets: secrets, progress: nil)
+        board.step(server.name, "uploading \(DeployCommand.size(release.size)) to tako-server \(hello.serverVersion)")
+        let name = server.name
+        let total = release.size
+        let status = try await server.ship(request, archive: release, holder: holder, secrets: secrets) { sent in
+            board.upload(name, sent: sent, total: total)
+            if sent == total { board.step(name, "rolling out (one instance at a time)") }
+        }
+        board.step(server.name, "done")
+        return status
     }
 }

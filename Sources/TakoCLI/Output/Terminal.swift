@@ -85,6 +85,17 @@ struct Terminal: Sendable {
         return answer == "y" || answer == "yes"
     }
 
+    /// Asks the user to pick one of `options` by number; nil when they give none.
+    func choose(_ question: String, _ options: [String]) -> Int? {
+        say(question)
+        for (index, option) in options.enumerated() { say("  \(index + 1)) \(option)") }
+        FileHandle.standardError.write(Data("Number (Enter to cancel): ".utf8))
+        guard let line = readLine(strippingNewline: true), let number = Int(line.trimmingCharacters(in: .whitespaces)),
+            (1...options.count).contains(number)
+        else { return nil }
+        return number - 1
+    }
+
     /// Reads a secret: with echo off on a terminal, else one line from stdin. Returns nil at
     /// end of input.
     func readSecret(prompt: String) -> String? {
