@@ -15,7 +15,8 @@ final class DeployFixture {
     let home: URL
     let project: URL
 
-    init(hosts count: Int = 2, app: String = "hello") throws {
+    /// `mapped`: whether tako.toml maps the hosts to production (`[servers.hN]`).
+    init(hosts count: Int = 2, app: String = "hello", mapped: Bool = true) throws {
         client = try SSHHost.Client()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tako-deploy-\(UUID().uuidString.prefix(8))")
         home = root.appendingPathComponent("home")
@@ -33,6 +34,7 @@ final class DeployFixture {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/app.py")
         try FileManager.default.copyItem(at: fixture, to: project.appendingPathComponent("main.py"))
         var toml = """
+            # The user's own comment, which tako must keep.
             [tako]
             name = "\(app)"
 
@@ -41,7 +43,7 @@ final class DeployFixture {
             GREETING = "it's $(touch /tmp/tako-pwned) `id` ; rm -rf / \\"quoted\\""
 
             """
-        for index in 0..<count {
+        for index in 0..<count where mapped {
             toml += "\n[servers.h\(index)]\nenv = \"production\"\ninstances = 1\n"
         }
         try toml.write(to: project.appendingPathComponent("tako.toml"), atomically: true, encoding: .utf8)
@@ -167,6 +169,33 @@ struct DeployOverSSHTests {
         try FileManager.default.removeItem(at: fixture.project.appendingPathComponent("blob.bin"))
         let next = try fixture.tako(["deploy", "--yes"])
         #expect(next.status == 0, "\(next.output)")
+    }
+
+    @Test("on a terminal: the only server is offered for an unmapped environment, production is confirmed, progress is drawn live")
+    func terminalDialogue() throws {
+        let fixture = try DeployFixture(hosts: 1, mapped: false)
+        try fixture.addServers()
+        let driver = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TakoCLITests/Support/pty-drive.py")
+        let steps: [[String]] = [
+            ["expect", "No server is mapped to production. Deploy to h0"], ["send", "y\r"],
+            ["expect", "to production (h0)?"], ["send", "y\r"],
+        ]
+        var environment = fixture.environment
+        environment["NO_COLOR"] = ""
+        environment["TERM"] = "xterm"
+        let result = try Program.run(
+            "/usr/bin/env",
+            ["python3", driver.path, String(decoding: try JSONSerialization.data(withJSONObject: steps), as: UTF8.self),
+             BuiltProducts.path("tako"), "deploy"],
+            environment: environment, directory: fixture.project)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("Mapped h0 to production in tako.toml"), "\(result.stdout)")
+        #expect(result.stdout.contains("\u{1B}[2K") && result.stdout.contains("rolling out"), "the board redraws its lines: \(result.stdout)")
+        let toml = try String(contentsOf: fixture.project.appendingPathComponent("tako.toml"), encoding: .utf8)
+        #expect(toml.hasPrefix("# The user's own comment, which tako must keep.\n[tako]"))
+        #expect(toml.hasSuffix("\n[servers.h0]\nenv = \"production\"\n"), "\(toml)")
+        #expect(try fixture.servers[0].get("hello.test", "/env/TAKO_BUILD").status == 200)
     }
 
     @Test("without a terminal, production needs --yes; a missing server mapping is a clear error")

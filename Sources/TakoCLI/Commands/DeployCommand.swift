@@ -55,6 +55,13 @@ struct DeployCommand: AsyncParsableCommand {
 
         let terminal = context.terminal
         let board = ProgressBoard(terminal: terminal, names: plan.servers.map(\.name))
+        let ticker = Task {
+            while board.isLive, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                board.tick()
+            }
+        }
+        defer { ticker.cancel() }
         let outcomes = await EnvironmentServers.each(plan.servers) { server in
             do {
                 return try await plan.deploy(to: server, release: release, board: board)
@@ -63,6 +70,7 @@ struct DeployCommand: AsyncParsableCommand {
                 throw error
             }
         }
+        ticker.cancel()
         board.finish()
 
         var failed = 0

@@ -48,6 +48,16 @@ final class ProgressBoard: @unchecked Sendable {
         }
     }
 
+    /// Advances the spinners (call every ~100 ms while work runs); nothing without a terminal.
+    func tick() {
+        lock.withLock {
+            if live && drawn > 0 { draw(force: false) }
+        }
+    }
+
+    /// Whether lines are redrawn in place (a terminal that allows colour).
+    var isLive: Bool { live }
+
     /// The board is done: its lines stay as they were last drawn.
     func finish() {
         lock.withLock {
