@@ -98,6 +98,11 @@ struct DeployOverSSHTests {
             let apps = report["apps"] as? [[String: Any]] ?? []
             #expect(apps.first?["name"] as? String == "hello" && apps.first?["version"] as? String == version, "\(report)")
         }
+        let pidsBefore = try fixture.servers[0].instances("hello").compactMap { $0["pid"] as? Int }
+        let reload = try fixture.tako(["servers", "reload", "h0"])
+        #expect(reload.status == 0 && reload.stderr.contains("h0: hello reloaded"), "\(reload.output)")
+        let pidsAfter = try fixture.servers[0].instances("hello").compactMap { $0["pid"] as? Int }
+        #expect(!pidsAfter.isEmpty && Set(pidsAfter).isDisjoint(with: pidsBefore), "new instances: \(pidsBefore) -> \(pidsAfter)")
         let tree = try fixture.tako(["servers", "status"])
         #expect(tree.stdout.contains("└─ hello (production) running  1/1 healthy  build \(version)"), "\(tree.stdout)")
         // The build is left in .tako/build, one at a time.
