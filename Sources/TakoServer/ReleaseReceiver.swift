@@ -146,20 +146,9 @@ public struct ReleaseReceiver {
                 throw UserError("the upload ended after \(received) of \(size) bytes", hint: "the connection dropped; deploy again")
             }
             hash.update(data: chunk)
-            var failed = false
-            chunk.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let count = write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        failed = true
-                        return
-                    }
-                    offset += count
-                }
+            guard FileDescriptor.writeAll(file, chunk) else {
+                throw UserError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the disk space on the host")
             }
-            if failed { throw UserError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the disk space on the host") }
             received += Int64(chunk.count)
         }
         let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()

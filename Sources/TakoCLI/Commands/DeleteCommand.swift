@@ -29,13 +29,10 @@ struct DeleteCommand: AsyncParsableCommand {
         let app = project.appName
         let names = servers.map(\.name).joined(separator: ", ")
         if !yes {
-            guard context.terminal.isInteractive else {
-                throw CLIError("Deleting \(app) from \(env) needs confirmation.", hint: "Pass --yes to delete without a terminal.")
-            }
-            guard context.terminal.confirm("Delete \(app) and its releases, logs and secrets from \(env) (\(names))?") else {
-                context.terminal.say("Nothing deleted.")
-                return
-            }
+            guard try context.terminal.confirmOrRequireYes(
+                "Delete \(app) and its releases, logs and secrets from \(env) (\(names))?",
+                action: "Deleting \(app) from \(env)", verb: "delete", declined: "Nothing deleted.")
+            else { return }
         }
         let outcomes = await EnvironmentServers.each(servers) { server -> Bool in
             do {

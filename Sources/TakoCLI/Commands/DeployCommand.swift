@@ -39,14 +39,11 @@ struct DeployCommand: AsyncParsableCommand {
         let plan = try DeployPlan.make(project: project, environment: env, context: context)
 
         if env == TakoConfig.defaultDeployEnvironment && !yes {
-            guard context.terminal.isInteractive else {
-                throw CLIError("Deploying to production needs confirmation.", hint: "Pass --yes to deploy without a terminal.")
-            }
             let names = plan.servers.map(\.name).joined(separator: ", ")
-            guard context.terminal.confirm("Deploy \(project.appName) \(plan.version) to production (\(names))?") else {
-                context.terminal.say("Nothing deployed.")
-                return
-            }
+            guard try context.terminal.confirmOrRequireYes(
+                "Deploy \(project.appName) \(plan.version) to production (\(names))?",
+                action: "Deploying to production", verb: "deploy", declined: "Nothing deployed.")
+            else { return }
         }
 
         context.terminal.say("Deploying \(project.appName) \(plan.version) to \(env): \(plan.servers.map(\.name).joined(separator: ", "))")

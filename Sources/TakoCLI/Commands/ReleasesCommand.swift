@@ -90,13 +90,10 @@ struct RollbackCommand: AsyncParsableCommand {
         let servers = try EnvironmentServers.resolve(project: project, environment: env, context: context).map(\.server)
         let app = project.appName
         if env == TakoConfig.defaultDeployEnvironment && !yes {
-            guard context.terminal.isInteractive else {
-                throw CLIError("Rolling back production needs confirmation.", hint: "Pass --yes to roll back without a terminal.")
-            }
-            guard context.terminal.confirm("Roll \(app) back to \(version ?? "the previous release") on production?") else {
-                context.terminal.say("Nothing changed.")
-                return
-            }
+            guard try context.terminal.confirmOrRequireYes(
+                "Roll \(app) back to \(version ?? "the previous release") on production?",
+                action: "Rolling back production", verb: "roll back", declined: "Nothing changed.")
+            else { return }
         }
         let outcomes = await EnvironmentServers.each(servers) { server -> AppStatus in
             let result = try await server.transport.ctl(server.entry, ["rollback", app] + (version.map { ["--version", $0] } ?? []))

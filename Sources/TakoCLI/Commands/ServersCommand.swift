@@ -90,13 +90,10 @@ extension ServersCommand {
                     hint: names.isEmpty ? "Your inventory is empty." : "Known servers: \(names.joined(separator: ", ")).")
             }
             if !yes {
-                guard context.terminal.isInteractive else {
-                    throw CLIError("Removing '\(name)' needs confirmation.", hint: "Pass --yes to remove it without a terminal.")
-                }
-                guard context.terminal.confirm("Remove \(name) (\(server.user)@\(server.host):\(server.port))?") else {
-                    context.terminal.say("Kept \(name).")
-                    return
-                }
+                guard try context.terminal.confirmOrRequireYes(
+                    "Remove \(name) (\(server.user)@\(server.host):\(server.port))?",
+                    action: "Removing '\(name)'", verb: "remove it", declined: "Kept \(name).")
+                else { return }
             }
             _ = try inventory.remove(named: name)
             try inventory.save()

@@ -85,6 +85,21 @@ struct Terminal: Sendable {
         return answer == "y" || answer == "yes"
     }
 
+    /// The confirmation a consequential command needs unless `--yes`: the question on a
+    /// terminal (false after saying `declined` when the answer is no), an error naming
+    /// `--yes` without one. `action` is what needs it ("Deploying to production"), `verb`
+    /// what `--yes` lets happen ("deploy").
+    func confirmOrRequireYes(_ question: String, action: String, verb: String, declined: String) throws -> Bool {
+        guard isInteractive else {
+            throw CLIError("\(action) needs confirmation.", hint: "Pass --yes to \(verb) without a terminal.")
+        }
+        guard confirm(question) else {
+            say(declined)
+            return false
+        }
+        return true
+    }
+
     /// Asks the user to pick one of `options` by number; nil when they give none.
     func choose(_ question: String, _ options: [String]) -> Int? {
         say(question)

@@ -89,20 +89,7 @@ public struct ReleaseUnpacker {
 
     private mutating func writeData(_ bytes: ArraySlice<UInt8>) throws(UserError) {
         guard file >= 0 else { return }
-        var failed = false
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                    return
-                }
-                offset += count
-            }
-        }
-        if failed { throw failure("write", currentPath) }
+        guard FileDescriptor.writeAll(file, bytes) else { throw failure("write", currentPath) }
         bytesWritten += Int64(bytes.count)
     }
 
