@@ -9,7 +9,8 @@ public struct TakoCommand: AsyncParsableCommand {
         abstract: "Ship apps to your own servers: rolling deploys, HTTPS, secrets and logs in one tool.",
         discussion: """
             Start with 'tako init' in your project, add a server with 'tako servers add', keep \
-            secrets with 'tako secrets set'. 'tako help <command>' explains each command.
+            secrets with 'tako secrets set', ship with 'tako deploy'. 'tako help <command>' \
+            explains each command.
             """,
         version: TakoVersion.current,
         subcommands: [

@@ -216,7 +216,7 @@ struct DeployOverSSHTests {
         #expect(development.status == 1 && development.stderr.contains("not deployed"), "\(development.stderr)")
     }
 
-    @Test("servers add checks the connection and tako-server before saving")
+    @Test("servers add checks SSH and tako-server before saving; unreachable, not installed, not running and a changed host key are clear errors")
     func serversAddChecks() throws {
         let fixture = try DeployFixture(hosts: 1)
         let host = fixture.hosts[0]
@@ -226,9 +226,27 @@ struct DeployOverSSHTests {
         #expect(down.stderr.contains("cannot reach h0"), "\(down.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.home.appendingPathComponent("config.toml").path), "nothing saved")
         try host.start()
+        let add = ["servers", "add", host.address, "--name", "h0", "--port", String(host.port), "--user", SSHHost.currentUser]
+        var missing = fixture.environment
+        missing["TAKO_SERVER_BINARY"] = "/nonexistent/tako-server"
+        let notInstalled = try Program.run(BuiltProducts.path("tako"), add, environment: missing, directory: fixture.project)
+        #expect(notInstalled.status == 1)
+        #expect(notInstalled.stderr.contains("tako-server is not installed on h0"), "\(notInstalled.stderr)")
+        fixture.servers[0].terminate()
+        let notRunning = try fixture.tako(add)
+        #expect(notRunning.status == 1)
+        #expect(notRunning.stderr.contains("tako-server is not running on h0"), "\(notRunning.stderr)")
+        try fixture.servers[0].restart()
         try fixture.addServers()
         let list = try fixture.tako(["servers", "ls", "--json"])
         #expect(list.stdout.contains("\"h0\""))
+
+        // A changed host key is refused, with the command that forgets the old one.
+        try host.replaceHostKey()
+        let changed = try fixture.tako(["deploy", "--yes"])
+        #expect(changed.status == 1)
+        #expect(changed.stderr.contains("the SSH host key of h0 (\(host.address)) has changed"), "\(changed.stderr)")
+        #expect(changed.stderr.contains("ssh-keygen -R"), "\(changed.stderr)")
     }
 
     @Test("logs come from both hosts, secrets sync reaches the app, delete removes it everywhere (twice is fine)")

@@ -115,6 +115,17 @@ public final class SSHHost {
         }
     }
 
+    /// The host gets a new key (as a reinstalled server would) and starts again.
+    public func replaceHostKey() throws {
+        stop()
+        let hostKey = directory.appendingPathComponent("host_ed25519").path
+        try? FileManager.default.removeItem(atPath: hostKey)
+        try? FileManager.default.removeItem(atPath: hostKey + ".pub")
+        let made = try Program.run("/usr/bin/env", ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        guard made.status == 0 else { throw TestSupportError(message: "ssh-keygen: \(made.output)") }
+        try start()
+    }
+
     public var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? ""
     }
