@@ -203,6 +203,25 @@ struct DeployOverSSHTests {
         #expect(try fixture.servers[0].get("hello.test", "/env/TAKO_BUILD").status == 200)
     }
 
+    @Test("a release that cannot start fails with its log lines; the running release keeps serving and its directory stays")
+    func failingRelease() throws {
+        let fixture = try DeployFixture(hosts: 1)
+        try fixture.addServers()
+        #expect(try fixture.tako(["deploy", "--yes"]).status == 0)
+        let good = try fixture.build(on: 0)
+        let toml = fixture.project.appendingPathComponent("tako.toml")
+        let text = try String(contentsOf: toml, encoding: .utf8)
+        try text.replacingOccurrences(of: "[envs.production]\n", with: "[envs.production]\nMODE = \"crash\"\n")
+            .write(to: toml, atomically: true, encoding: .utf8)
+        let failed = try fixture.tako(["deploy", "--yes"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("boom: this release cannot start"), "the app's own words reach the deployer: \(failed.stderr)")
+        #expect(try fixture.build(on: 0) == good, "the old release keeps serving")
+        let releases = try FileManager.default.contentsOfDirectory(
+            atPath: fixture.servers[0].directory.appendingPathComponent("data/apps/hello/releases").path)
+        #expect(releases == [good], "the failed release's directory is removed: \(releases)")
+    }
+
     @Test("without a terminal, production needs --yes; a missing server mapping is a clear error")
     func noTerminal() throws {
         let fixture = try DeployFixture(hosts: 1)

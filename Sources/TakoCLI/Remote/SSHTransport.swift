@@ -87,14 +87,18 @@ struct SSHTransport: Sendable {
                 "tako-server is not installed on \(server.name) (\(server.host))",
                 hint: "install it there with scripts/install-server.sh, then try again")
         }
-        // tako-server ctl: "error: MESSAGE\nhint: HINT"; exit 3 means no server answers.
-        var message = ""
+        // tako-server ctl: "error: MESSAGE" (which may run over several lines: a failed
+        // deploy quotes the app's last log lines), then "hint: HINT". Exit 3: no server answers.
+        var message = text.trimmingCharacters(in: .whitespacesAndNewlines)
         var hint: String?
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("error: ") { message = String(line.dropFirst(7)) }
-            if line.hasPrefix("hint: ") { hint = String(line.dropFirst(6)) }
+        if let start = text.range(of: "error: ") {
+            var body = text[start.upperBound...]
+            if let hintStart = body.range(of: "\nhint: ") {
+                hint = body[hintStart.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
+                body = body[..<hintStart.lowerBound]
+            }
+            message = body.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if message.isEmpty { message = text.trimmingCharacters(in: .whitespacesAndNewlines) }
         if message.isEmpty { message = "the remote command failed with status \(result.status)" }
         if result.status == 3 {
             return UserError("tako-server is not running on \(server.name): \(message)", hint: hint ?? "start it there (systemctl start tako-server)")
