@@ -216,6 +216,7 @@ struct DeployOverSSHTests {
         let failed = try fixture.tako(["deploy", "--yes"])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("boom: this release cannot start"), "the app's own words reach the deployer: \(failed.stderr)")
+        #expect(failed.stderr.contains("every server kept its previous release"), "\(failed.stderr)")
         #expect(try fixture.build(on: 0) == good, "the old release keeps serving")
         let releases = try FileManager.default.contentsOfDirectory(
             atPath: fixture.servers[0].directory.appendingPathComponent("data/apps/hello/releases").path)

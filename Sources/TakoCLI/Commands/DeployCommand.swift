@@ -86,7 +86,11 @@ struct DeployCommand: AsyncParsableCommand {
             }
         }
         if failed > 0 {
-            terminal.say("\(failed) of \(plan.servers.count) servers failed; the others run \(plan.version).")
+            if failed == plan.servers.count {
+                terminal.say("The deploy failed everywhere; every server kept its previous release.")
+            } else {
+                terminal.say("\(failed) of \(plan.servers.count) servers failed (they kept their previous release); the others run \(plan.version).")
+            }
             throw CommandFailure()
         }
     }
