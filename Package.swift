@@ -78,6 +78,17 @@ let package = Package(
             ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
+        // The dev daemon's parts: the DNS responder for dev names (more to come: local CA
+        // leaves by SNI, leases, dev routes).
+        .target(
+            name: "TakoDev",
+            dependencies: [
+                "TakoCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The host daemon put together: server config, state in SQLite (GRDB), the management
         // socket, app runtime wiring Supervisor <-> Proxy, `/_tako/status`.
         .target(
@@ -117,6 +128,7 @@ let package = Package(
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoDevTests", dependencies: ["TakoDev", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",
