@@ -78,12 +78,12 @@ let package = Package(
             ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
-        // The dev daemon's parts: the DNS responder for dev names (more to come: local CA
-        // leaves by SNI, leases, dev routes).
+        // The dev daemon's parts: the DNS responder for dev names, the local CA that mints a
+        // leaf per dev name (more to come: leases, dev routes, the daemon itself).
         .target(
             name: "TakoDev",
             dependencies: [
-                "TakoCore",
+                "TakoCore", "TakoProxy", "TakoACME",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -128,7 +128,7 @@ let package = Package(
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
-        .testTarget(name: "TakoDevTests", dependencies: ["TakoDev", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoDevTests", dependencies: ["TakoDev", "TakoProxy", "TakoCore", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",

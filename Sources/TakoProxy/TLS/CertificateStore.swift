@@ -12,13 +12,20 @@ import TakoCore
 /// name swaps it for new handshakes while open connections keep theirs, so certificates are
 /// added and replaced without a restart or a dropped connection.
 public final class CertificateStore: Sendable {
+    /// Makes a certificate for a name no installed certificate covers (the dev daemon's local
+    /// CA mints leaves this way); nil refuses the name. Called during the handshake.
+    public typealias Issuer = @Sendable (_ name: String) -> (chainPEM: [UInt8], keyPEM: [UInt8])?
+
     private let contexts = Mutex<[String: NIOSSLContext]>([:])
     private let applicationProtocols: [String]
+    private let issuer: Issuer?
 
     /// `applicationProtocols` are offered by ALPN in order of preference: HTTP/2 first, and
-    /// HTTP/1.1 for clients (and WebSockets) that do not speak it.
-    public init(applicationProtocols: [String] = ["h2", "http/1.1"]) {
+    /// HTTP/1.1 for clients (and WebSockets) that do not speak it. With an `issuer`, a name
+    /// without a certificate gets one from it on first sight, kept for later handshakes.
+    public init(applicationProtocols: [String] = ["h2", "http/1.1"], issuer: Issuer? = nil) {
         self.applicationProtocols = applicationProtocols
+        self.issuer = issuer
     }
 
     /// The names with a certificate, sorted.
@@ -68,7 +75,14 @@ public final class CertificateStore: Sendable {
     /// The context for a handshake that asked for `serverName`; nil refuses it.
     func context(forServerName serverName: String?) -> NIOSSLContext? {
         guard let name = serverName else { return nil }
-        return contexts.withLock { contexts in
+        if let found = installed(forServerName: name) { return found }
+        guard let issuer, let minted = issuer(name) else { return nil }
+        guard (try? install(host: name, chainPEM: minted.chainPEM, keyPEM: minted.keyPEM)) != nil else { return nil }
+        return contexts.withLock { $0[name] }
+    }
+
+    private func installed(forServerName name: String) -> NIOSSLContext? {
+        contexts.withLock { contexts in
             if let exact = contexts[name] { return exact }
             guard let dot = name.firstIndex(of: "."), name.index(after: dot) < name.endIndex else { return nil }
             return contexts["*" + name[dot...]]
