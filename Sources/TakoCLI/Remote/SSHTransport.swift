@@ -66,17 +66,20 @@ struct SSHTransport: Sendable {
     static func failure(_ result: ProcessRunner.Result, server: ServerEntry) -> UserError {
         let text = result.stderr
         let target = "\(server.user)@\(server.host):\(server.port)"
-        if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || text.contains("Host key verification failed") {
+        // ssh itself failed (255); anything else is the remote command's own answer, whose
+        // words ("Permission denied" on a file, say) must not be mistaken for ssh's.
+        let sshFailed = result.status == 255
+        if sshFailed, text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || text.contains("Host key verification failed") {
             return UserError(
                 "the SSH host key of \(server.name) (\(server.host)) has changed, so tako refused to connect",
                 hint: "if the server was reinstalled, remove its old key with: ssh-keygen -R '[\(server.host)]:\(server.port)' (or ssh-keygen -R \(server.host))")
         }
-        if text.contains("Permission denied") || text.contains("Too many authentication failures") {
+        if sshFailed, text.contains("Permission denied") || text.contains("Too many authentication failures") {
             return UserError(
                 "SSH authentication to \(target) failed",
                 hint: "load your key into ssh-agent or add it to the server: ssh-copy-id -p \(server.port) \(server.user)@\(server.host)")
         }
-        if result.status == 255 {
+        if sshFailed {
             let reason = text.split(separator: "\n").last.map { String($0).replacingOccurrences(of: "ssh: ", with: "") } ?? "no answer"
             return UserError(
                 "cannot reach \(server.name) at \(target): \(reason)",
