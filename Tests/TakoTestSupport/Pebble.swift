@@ -50,8 +50,9 @@ public final class Pebble {
             ["/usr/bin/env", "pebble", "-config", configPath, "-dnsserver", "127.0.0.1:\(dnsPort)"],
             environment: ["PATH": path, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": String(nonceReject)],
             log: directory.appendingPathComponent("pebble.log").path)
-        // Ready when the directory answers (bounded: pebble starts in well under a second).
-        let deadline = Date().addingTimeInterval(20)
+        // Ready when the directory answers. Bounded at 60 s: alone pebble starts in well under
+        // a second, but the whole suite at once on two cores has starved it past 20.
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let probe = try Program.run(
                 "/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca.certificatePath, directoryURL.absoluteString])
