@@ -5,12 +5,13 @@ import Glibc
 #endif
 
 /// A client that sends exactly the bytes a test gives it: for requests no well-behaved
-/// client would send. Every read is bounded by a receive timeout.
+/// client would send. Every read is bounded by a receive timeout (20 s by default: only a
+/// failing test waits for it, and the whole suite at once can starve two cores for seconds).
 public final class RawClient {
     private let fd: Int32
 
     /// A TCP connection to `127.0.0.1:port`.
-    public convenience init(port: Int, readTimeout: Double = 5) throws {
+    public convenience init(port: Int, readTimeout: Double = 20) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -19,7 +20,7 @@ public final class RawClient {
     }
 
     /// A connection to the Unix socket at `path`.
-    public convenience init(unixSocket path: String, readTimeout: Double = 5) throws {
+    public convenience init(unixSocket path: String, readTimeout: Double = 20) throws {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
