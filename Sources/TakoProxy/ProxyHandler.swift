@@ -178,6 +178,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             return answer(ErrorPage(status: status, extraHeaders: [("location", location)]))
         }
         guard let backend = shared.snapshots.snapshot.backend(host: host, path: path) else {
+            if let (status, page) = shared.unmatchedHandler?(host) {
+                return answer(ErrorPage(status: status), body: context.channel.allocator.buffer(string: page))
+            }
             return answer(.notFound)
         }
         let endpoint = backend.pick()

@@ -11,6 +11,9 @@ import Synchronization
 public final class ProxyServer: Sendable {
     /// Answers `GET /_tako/status` (status code and JSON body), supplied by the owner.
     public typealias StatusHandler = @Sendable () -> (HTTPResponseStatus, ByteBuffer)
+    /// Answers a request no route matches, given its host: a status and an HTML page (the dev
+    /// daemon lists its apps' URLs); nil keeps the plain 404.
+    public typealias UnmatchedHandler = @Sendable (_ host: String) -> (HTTPResponseStatus, String)?
 
     private let shared: ProxyShared
     private let group: MultiThreadedEventLoopGroup
@@ -19,10 +22,11 @@ public final class ProxyServer: Sendable {
 
     public init(
         configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
-        statusHandler: StatusHandler? = nil, challenges: ChallengeResponder? = nil
+        statusHandler: StatusHandler? = nil, challenges: ChallengeResponder? = nil, unmatched: UnmatchedHandler? = nil
     ) {
         shared = ProxyShared(
-            configuration: configuration, snapshots: snapshots, statusHandler: statusHandler, challenges: challenges)
+            configuration: configuration, snapshots: snapshots, statusHandler: statusHandler, challenges: challenges,
+            unmatchedHandler: unmatched)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         var pools: [ObjectIdentifier: UpstreamPool] = [:]
         for loop in group.makeIterator() {

@@ -10,13 +10,16 @@ final class ProxyShared: Sendable {
     let statusHandler: ProxyServer.StatusHandler?
     /// ACME HTTP-01 answers, on plain HTTP listeners.
     let challenges: ChallengeResponder?
+    /// The owner's page for a request no route matches (else the plain 404).
+    let unmatchedHandler: ProxyServer.UnmatchedHandler?
     let requestIDs = RequestIDGenerator()
 
     init(
         configuration: ProxyConfiguration, snapshots: RoutingSnapshotStore, statusHandler: ProxyServer.StatusHandler?,
-        challenges: ChallengeResponder?
+        challenges: ChallengeResponder?, unmatchedHandler: ProxyServer.UnmatchedHandler? = nil
     ) {
         self.challenges = challenges
+        self.unmatchedHandler = unmatchedHandler
         self.configuration = configuration
         self.snapshots = snapshots
         self.statusHandler = statusHandler
