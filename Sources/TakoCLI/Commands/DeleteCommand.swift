@@ -42,16 +42,8 @@ struct DeleteCommand: AsyncParsableCommand {
                 return false
             }
         }
-        var failed = 0
-        for server in servers {
-            switch outcomes[server.name] {
-            case .success(true): context.terminal.success("\(server.name): deleted \(app)")
-            case .success(false): context.terminal.success("\(server.name): \(app) was not deployed there")
-            case .failure(let error):
-                failed += 1
-                context.terminal.error(error.message, hint: error.hint)
-            case nil: break
-            }
+        let failed = EnvironmentServers.report(outcomes, for: servers, terminal: context.terminal) { server, deleted in
+            context.terminal.success(deleted ? "\(server): deleted \(app)" : "\(server): \(app) was not deployed there")
         }
         if failed > 0 { throw CommandFailure() }
     }

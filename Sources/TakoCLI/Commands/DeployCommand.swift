@@ -70,20 +70,9 @@ struct DeployCommand: AsyncParsableCommand {
         ticker.cancel()
         board.finish()
 
-        var failed = 0
-        for server in plan.servers {
-            switch outcomes[server.name] {
-            case .success(let status):
-                let healthy = status.instances.filter { $0.state == .healthy }.count
-                let instances = status.instances.isEmpty ? "on demand" : "\(healthy)/\(status.instances.count) instances healthy"
-                terminal.success("\(server.name): \(project.appName) \(plan.version) is \(status.state.rawValue) (\(instances))")
-                for notice in status.notices ?? [] { terminal.warning("\(server.name): \(notice)") }
-            case .failure(let error):
-                failed += 1
-                terminal.error(error.message, hint: error.hint)
-            case nil:
-                break
-            }
+        let failed = EnvironmentServers.report(outcomes, for: plan.servers, terminal: terminal) { server, status in
+            terminal.success(EnvironmentServers.summary(status, server: server, app: project.appName))
+            for notice in status.notices ?? [] { terminal.warning("\(server): \(notice)") }
         }
         if failed > 0 {
             if failed == plan.servers.count {

@@ -60,14 +60,7 @@ struct LogsCommand: AsyncParsableCommand {
                 for line in object?["lines"] as? [String] ?? [] { onLine(line) }
             }
         }
-        var failed = false
-        for server in servers {
-            if case .failure(let error) = outcomes[server.name] {
-                failed = true
-                terminal.error(error.message, hint: error.hint)
-            }
-        }
-        if failed { throw CommandFailure() }
+        if EnvironmentServers.report(outcomes, for: servers, terminal: terminal, success: { _, _ in }) > 0 { throw CommandFailure() }
     }
 
     static func seconds(_ text: String) -> TimeInterval? {

@@ -44,15 +44,10 @@ struct ReleasesCommand: AsyncParsableCommand {
             context.terminal.data(JSONOutput.encode(entries))
         } else {
             let local = Date.FormatStyle(date: .numeric, time: .shortened)
-            for server in servers {
-                switch outcomes[server.name] {
-                case .success(let list):
-                    let rows = list.releases.map { [$0.version, $0.createdAt?.formatted(local) ?? "", $0.current ? "current" : ""] }
-                    context.terminal.data(context.terminal.paint(server.name, .bold))
-                    context.terminal.data(Table(headers: ["VERSION", "CREATED", ""], rows: rows).render())
-                case .failure(let error): context.terminal.error(error.message, hint: error.hint)
-                case nil: break
-                }
+            EnvironmentServers.report(outcomes, for: servers, terminal: context.terminal) { server, list in
+                let rows = list.releases.map { [$0.version, $0.createdAt?.formatted(local) ?? "", $0.current ? "current" : ""] }
+                context.terminal.data(context.terminal.paint(server, .bold))
+                context.terminal.data(Table(headers: ["VERSION", "CREATED", ""], rows: rows).render())
             }
         }
         if outcomes.values.contains(where: { if case .failure = $0 { true } else { false } }) { throw CommandFailure() }
@@ -102,17 +97,8 @@ struct RollbackCommand: AsyncParsableCommand {
             }
             return status
         }
-        var failed = 0
-        for server in servers {
-            switch outcomes[server.name] {
-            case .success(let status):
-                let healthy = status.instances.filter { $0.state == .healthy }.count
-                context.terminal.success("\(server.name): \(app) \(status.version) is \(status.state.rawValue) (\(healthy)/\(status.instances.count) healthy)")
-            case .failure(let error):
-                failed += 1
-                context.terminal.error(error.message, hint: error.hint)
-            case nil: break
-            }
+        let failed = EnvironmentServers.report(outcomes, for: servers, terminal: context.terminal) { server, status in
+            context.terminal.success(EnvironmentServers.summary(status, server: server, app: app))
         }
         if failed > 0 { throw CommandFailure() }
     }

@@ -28,15 +28,8 @@ extension SecretsCommand {
             let outcomes = await EnvironmentServers.each(servers) { server in
                 _ = try await server.transport.ctl(server.entry, ["update-secrets", app], input: .bytes(payload))
             }
-            var failed = 0
-            for server in servers {
-                switch outcomes[server.name] {
-                case .success: context.terminal.success("\(server.name): \(secrets.count) secrets sent; \(app) restarted with them")
-                case .failure(let error):
-                    failed += 1
-                    context.terminal.error(error.message, hint: error.hint)
-                case nil: break
-                }
+            let failed = EnvironmentServers.report(outcomes, for: servers, terminal: context.terminal) { server, _ in
+                context.terminal.success("\(server): \(secrets.count) secrets sent; \(app) restarted with them")
             }
             if failed > 0 { throw CommandFailure() }
         }

@@ -38,6 +38,33 @@ enum EnvironmentServers {
         }
     }
 
+    /// Prints each server's outcome in `servers` order (`success` for an answer, the error
+    /// and its hint otherwise) and returns how many failed.
+    @discardableResult
+    static func report<Answer>(
+        _ outcomes: [String: Result<Answer, UserError>], for servers: [RemoteServer], terminal: Terminal,
+        success: (_ server: String, Answer) -> Void
+    ) -> Int {
+        var failed = 0
+        for server in servers {
+            switch outcomes[server.name] {
+            case .success(let answer): success(server.name, answer)
+            case .failure(let error):
+                failed += 1
+                terminal.error(error.message, hint: error.hint)
+            case nil: break
+            }
+        }
+        return failed
+    }
+
+    /// One line for an app a server now runs: `la: web v2 is running (2/2 instances healthy)`.
+    static func summary(_ status: AppStatus, server: String, app: String) -> String {
+        let healthy = status.instances.filter { $0.state == .healthy }.count
+        let instances = status.instances.isEmpty ? "on demand" : "\(healthy)/\(status.instances.count) instances healthy"
+        return "\(server): \(app) \(status.version) is \(status.state.rawValue) (\(instances))"
+    }
+
     /// Runs `work` on every server at once and returns each outcome by server name.
     static func each<Answer: Sendable>(
         _ servers: [RemoteServer], _ work: @escaping @Sendable (RemoteServer) async throws -> Answer
