@@ -78,12 +78,23 @@ let package = Package(
             ] + nioHTTP,
             swiftSettings: swiftSettings
         ),
-        // The dev daemon's parts: the DNS responder for dev names, the local CA that mints a
-        // leaf per dev name (more to come: leases, dev routes, the daemon itself).
+        // What both daemons compose the same way: the routing publisher that turns supervised
+        // instances into the proxy's snapshot, and the one-request JSON socket server.
+        .target(
+            name: "TakoHosting",
+            dependencies: [
+                "TakoCore", "TakoProxy", "TakoSupervisor",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The dev daemon: the local CA that mints a leaf per dev name, the DNS responder,
+        // leases, dev apps under the supervisor, the control socket.
         .target(
             name: "TakoDev",
             dependencies: [
-                "TakoCore", "TakoProxy", "TakoACME",
+                "TakoCore", "TakoProxy", "TakoACME", "TakoSupervisor", "TakoHosting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -94,7 +105,7 @@ let package = Package(
         .target(
             name: "TakoServer",
             dependencies: [
-                "TakoCore", "TakoProxy", "TakoSupervisor", "TakoACME",
+                "TakoCore", "TakoProxy", "TakoSupervisor", "TakoACME", "TakoHosting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ] + nioHTTP,
@@ -114,21 +125,23 @@ let package = Package(
         .executableTarget(
             name: "tako-server",
             dependencies: [
-                "TakoCore", "TakoProxy", "TakoServer",
+                "TakoCore", "TakoProxy", "TakoServer", "TakoHosting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "tako-dev-server",
-            dependencies: ["TakoCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["TakoCore", "TakoDev", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore", "TakoTestSupport"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
-        .testTarget(name: "TakoDevTests", dependencies: ["TakoDev", "TakoProxy", "TakoCore", "TakoTestSupport"] + nioHTTP, swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TakoDevTests", dependencies: ["TakoDev", "TakoProxy", "TakoCore", "TakoTestSupport"] + nioHTTP,
+            exclude: ["Support/browser-check.sh", "Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TakoServerTests",

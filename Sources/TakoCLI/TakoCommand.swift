@@ -23,6 +23,8 @@ public struct TakoCommand: AsyncParsableCommand {
             RollbackCommand.self,
             DeleteCommand.self,
             LogsCommand.self,
+            DevCommand.self,
+            DoctorCommand.self,
         ]
     )
 

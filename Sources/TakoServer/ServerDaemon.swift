@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import TakoCore
+import TakoHosting
 import TakoProxy
 import TakoSupervisor
 
@@ -11,7 +12,7 @@ public final class ServerDaemon: Sendable {
     public let config: ServerConfig
     private let runtime: ServerRuntime
     private let proxy: ProxyServer
-    private let management: ManagementServer
+    private let management: FrameSocketServer
     private let statusTask: Task<Void, Never>
     /// The port the HTTP listener bound (the configured one, or the one picked for port 0).
     public let httpPort: Int
@@ -79,9 +80,11 @@ public final class ServerDaemon: Sendable {
             await proxy.shutdown(deadline: .zero)
             throw UserError("cannot restore the apps from \(state.path): \(error)", hint: "see the message above; move the file aside to start empty")
         }
-        let management: ManagementServer
+        let management: FrameSocketServer
         do {
-            management = try await ManagementServer.start(path: config.socket, runtime: runtime, group: MultiThreadedEventLoopGroup.singleton)
+            management = try await FrameSocketServer.start(
+                path: config.socket, mode: 0o660, owner: "tako-server", hint: "stop it first, or set [server] socket to another path",
+                responder: runtime, group: MultiThreadedEventLoopGroup.singleton)
         } catch {
             await runtime.stopAll()
             await proxy.shutdown(deadline: .zero)
@@ -100,7 +103,7 @@ public final class ServerDaemon: Sendable {
     }
 
     private init(
-        config: ServerConfig, runtime: ServerRuntime, proxy: ProxyServer, management: ManagementServer,
+        config: ServerConfig, runtime: ServerRuntime, proxy: ProxyServer, management: FrameSocketServer,
         statusTask: Task<Void, Never>, httpPort: Int, httpsPort: Int
     ) {
         self.config = config

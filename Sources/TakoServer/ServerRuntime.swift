@@ -1,6 +1,7 @@
 import Foundation
 import TakoACME
 import TakoCore
+import TakoHosting
 import TakoProxy
 import TakoSupervisor
 
@@ -447,8 +448,8 @@ public actor ServerRuntime {
     // MARK: Logs
 
     /// For `logs` with `follow`: the app's log, to subscribe to after the first answer.
-    func logToFollow(_ request: ManagementRequest) -> AppLog? {
-        guard request.isCurrentVersion, case .logs(let app, true, _) = request.command else { return nil }
+    public func logToFollow(_ frame: Data) -> AppLog? {
+        guard let request = try? ManagementRequest.decode(frame: frame), request.isCurrentVersion, case .logs(let app, true, _) = request.command else { return nil }
         return apps[app]?.supervisor.log
     }
 
@@ -501,9 +502,7 @@ public actor ServerRuntime {
     }
 
     static func errorFrame(_ message: String, hint: String? = nil) -> Data {
-        let text = hint.map { "\(message)\nhint: \($0)" } ?? message
-        return (try? ManagementFrame.encode(ManagementResponse<EmptyPayload>.error(text)))
-            ?? Data("{\"protocol_version\":\(ManagementProtocol.version),\"status\":\"error\",\"message\":\"internal error\"}\n".utf8)
+        ManagementFrame.error(message, hint: hint)
     }
 }
 
@@ -511,3 +510,4 @@ public actor ServerRuntime {
 public struct LogLines: Codable, Hashable, Sendable {
     public var lines: [String]
 }
+extension ServerRuntime: FrameResponder {}

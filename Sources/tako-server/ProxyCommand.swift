@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import TakoCore
+import TakoHosting
 import TakoProxy
 
 /// `tako-server proxy`: the proxy alone, with fixed routes to fixed upstreams.

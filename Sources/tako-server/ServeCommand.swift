@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TakoCore
+import TakoHosting
 import TakoServer
 
 /// `tako-server [serve]`: the daemon, in the foreground (systemd runs it this way).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TakoDev
+@testable import TakoCore
 
 @Suite("The shared dev log")
 struct DevLogRecordTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import TakoDev
+@testable import TakoCore
 
 @Suite("The /etc/hosts block")
 struct HostsBlockTests {

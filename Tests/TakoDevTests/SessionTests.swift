@@ -1,8 +1,8 @@
 import Foundation
-import TakoCore
 import TakoTestSupport
 import Testing
 
+@testable import TakoCore
 @testable import TakoDev
 
 @Suite("Dev sessions: leases and the project lock")

@@ -46,9 +46,11 @@ public final class ChildProcess: Sendable {
     /// Starts `arguments` (with `environment` when given, else the test's own) and waits for
     /// its first line on `stream`.
     /// Everything after the first line, and the other stream, goes to `log` (else nowhere).
+    /// With `readyWithin`, a process that has not written its first line by then is killed
+    /// (with its group) and the test gets an error instead of hanging.
     public init(
         _ arguments: [String], environment: [String: String]? = nil, readyOn stream: Int32 = STDOUT_FILENO,
-        log: String? = nil
+        log: String? = nil, readyWithin: Double? = nil
     ) throws {
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { throw TestSupportError(message: "pipe failed") }
@@ -81,7 +83,27 @@ public final class ChildProcess: Sendable {
         // Read up to the first newline, with no timer: the process says when it is ready.
         var line: [UInt8] = []
         var byte: UInt8 = 0
-        while read(pipe[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
+        let deadline = readyWithin.map { Date().addingTimeInterval($0) }
+        var timedOut = false
+        while true {
+            if let deadline {
+                var poller = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
+                let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+                if poll(&poller, 1, remaining) == 0 {
+                    timedOut = true
+                    break
+                }
+            }
+            guard read(pipe[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") else { break }
+            line.append(byte)
+        }
+        if timedOut {
+            kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            close(pipe[0])
+            throw TestSupportError(message: "\(arguments[0]) wrote no line within \(readyWithin ?? 0) s")
+        }
         firstLine = String(decoding: line, as: UTF8.self)
         // Keep reading, so later output never meets a closed pipe (SIGPIPE).
         let fd = pipe[0]

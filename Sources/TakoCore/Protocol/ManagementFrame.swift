@@ -27,6 +27,13 @@ public enum ManagementFrame {
         return data
     }
 
+    /// An error answer: the message, and the hint on a `hint:` line of its own.
+    public static func error(_ message: String, hint: String? = nil) -> Data {
+        let text = hint.map { "\(message)\nhint: \($0)" } ?? message
+        return (try? encode(ManagementResponse<EmptyPayload>.error(text)))
+            ?? Data("{\"protocol_version\":\(ManagementProtocol.version),\"status\":\"error\",\"message\":\"internal error\"}\n".utf8)
+    }
+
     /// Decodes one frame (with or without its newline).
     public static func decode<Value: Decodable>(_ type: Value.Type, from frame: Data) throws(ManagementProtocolError) -> Value {
         guard frame.count <= ManagementProtocol.maxFrameBytes + 1 else {

@@ -4,22 +4,27 @@ import NIOPosix
 import TakoCore
 import TakoSupervisor
 
+/// What answers on a `FrameSocketServer`: one request frame in, one answer frame out, and
+/// for a request that follows a log (`logs --follow`) the log whose new lines come after.
+public protocol FrameResponder: Sendable {
+    func respond(to frame: Data) async -> Data
+    func logToFollow(_ frame: Data) async -> AppLog?
+}
+
+extension FrameResponder {
+    public func logToFollow(_ frame: Data) async -> AppLog? { nil }
+}
+
 /// One streamed line of `logs --follow`.
 struct LogLine: Codable, Sendable {
     var line: String
 }
 
-extension Optional {
-    fileprivate func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
-        guard let value = self else { return nil }
-        return await transform(value)
-    }
-}
-
-/// The management socket: newline-delimited JSON on a Unix socket (mode 0660), one request
-/// and one response per connection (DESIGN §8). Frames are capped at 1 MiB while they
-/// arrive; a client that sends nothing for 10 s is disconnected.
-final class ManagementServer: Sendable {
+/// A control socket speaking newline-delimited JSON on a Unix socket, one request and one
+/// response per connection (DESIGN §8): tako-server's management socket and the dev daemon's
+/// control socket. Frames are capped at 1 MiB while they arrive; a client that sends nothing
+/// for 10 s is disconnected.
+public final class FrameSocketServer: Sendable {
     static let requestTimeout: TimeAmount = .seconds(10)
 
     private let channel: any Channel
@@ -28,17 +33,25 @@ final class ManagementServer: Sendable {
         self.channel = channel
     }
 
-    static func start(path: String, runtime: ServerRuntime, group: any EventLoopGroup) async throws -> ManagementServer {
+    /// Listens on `path` with file mode `mode`. `owner` names the program in the error for a
+    /// path another live process already answers on.
+    public static func start(
+        path: String, mode: mode_t, owner: String, hint: String, responder: any FrameResponder, group: any EventLoopGroup
+    ) async throws -> FrameSocketServer {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // A socket file left by a crashed server would make bind fail; one that a live server
         // still answers on must not be taken over.
         if FileManager.default.fileExists(atPath: path) {
-            if ManagementClient.isAnswering(path: path) {
-                throw UserError("another tako-server is already listening on \(path)", hint: "stop it first, or set [server] socket to another path")
+            if FrameSocketClient.isAnswering(path: path) {
+                throw UserError("another \(owner) is already listening on \(path)", hint: hint)
             }
             unlink(path)
         }
+        // The socket is created with the umask's mode; narrow it before bind so it is never
+        // reachable with a wider one.
+        let previousMask = umask(0o777 & ~mode)
+        defer { umask(previousMask) }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             // A client may close its sending side after the request (`nc -N`, shutdown(SHUT_WR));
@@ -46,26 +59,26 @@ final class ManagementServer: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ManagementConnection(runtime: runtime))
+                    try channel.pipeline.syncOperations.addHandler(FrameConnection(responder: responder))
                 }
             }
             .bind(unixDomainSocketPath: path)
             .get()
-        chmod(path, 0o660)
-        return ManagementServer(channel: channel)
+        chmod(path, mode)
+        return FrameSocketServer(channel: channel)
     }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 }
 
-/// One management connection: reads one frame, answers it, closes.
-private final class ManagementConnection: ChannelInboundHandler, @unchecked Sendable {
+/// One connection: reads one frame, answers it, closes.
+private final class FrameConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let runtime: ServerRuntime
+    private let responder: any FrameResponder
     private var decoder = FrameDecoder()
     private var answered = false
     private var timeout: Scheduled<Void>?
@@ -73,15 +86,15 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
     private var following: (log: AppLog, token: Int)?
     private var unsentBytes = 0
 
-    init(runtime: ServerRuntime) {
-        self.runtime = runtime
+    init(responder: any FrameResponder) {
+        self.responder = responder
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        timeout = context.eventLoop.scheduleTask(in: ManagementServer.requestTimeout) { [weak self] in
+        timeout = context.eventLoop.scheduleTask(in: FrameSocketServer.requestTimeout) { [weak self] in
             guard let self, !self.answered else { return }
-            self.reply(ServerRuntime.errorFrame("no complete request within 10 s"), on: channel)
+            self.reply(ManagementFrame.error("no complete request within 10 s"), on: channel)
         }
         context.fireChannelActive()
     }
@@ -93,7 +106,7 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
         do {
             frames = try decoder.append(buffer.readableBytesView)
         } catch {
-            return reply(ServerRuntime.errorFrame(error.message, hint: error.hint), on: context.channel)
+            return reply(ManagementFrame.error(error.message, hint: error.hint), on: context.channel)
         }
         guard let frame = frames.first else { return }
         answer(frame, context: context)
@@ -118,12 +131,11 @@ private final class ManagementConnection: ChannelInboundHandler, @unchecked Send
         answered = true
         timeout?.cancel()
         let channel = context.channel
-        let runtime = self.runtime
+        let responder = self.responder
         let loop = context.eventLoop
         Task {
-            let response = await runtime.respond(to: frame)
-            let request = try? ManagementRequest.decode(frame: frame)
-            let log = await request.asyncFlatMap { await runtime.logToFollow($0) }
+            let response = await responder.respond(to: frame)
+            let log = await responder.logToFollow(frame)
             loop.execute {
                 // Keys are sorted, so an ok answer ends with its status.
                 let ok = Data("\"status\":\"ok\"}\n".utf8)

@@ -1,5 +1,4 @@
 import Foundation
-import TakoCore
 
 /// One owner per project: the first `tako dev` in a project holds
 /// `{TAKO_HOME}/dev/locks/{app}-{hash}.lock` (a `FileLock`) and owns the app; a second one

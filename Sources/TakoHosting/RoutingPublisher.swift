@@ -7,7 +7,7 @@ import TakoSupervisor
 /// Turns the apps' routes and instances into the proxy's routing snapshot, and publishes a
 /// new one whenever either changes. Endpoints are kept per instance process (app, id, port),
 /// so the proxy's in-flight and request counters survive every republish.
-final class RoutingPublisher: AppSupervisorObserver {
+public final class RoutingPublisher: AppSupervisorObserver {
     private struct EndpointKey: Hashable {
         var app: String
         var instance: Int
@@ -26,21 +26,21 @@ final class RoutingPublisher: AppSupervisorObserver {
         var table = RouteTable()
     }
 
-    let store: RoutingSnapshotStore
+    public let store: RoutingSnapshotStore
     private let state = Mutex(State())
     /// Told about every change too (the runtime records the app's processes).
     private let onChange: @Sendable (String, [InstanceSnapshot]) -> Void
 
-    init(store: RoutingSnapshotStore, onChange: @escaping @Sendable (String, [InstanceSnapshot]) -> Void = { _, _ in }) {
+    public init(store: RoutingSnapshotStore, onChange: @escaping @Sendable (String, [InstanceSnapshot]) -> Void = { _, _ in }) {
         self.store = store
         self.onChange = onChange
     }
 
     /// The routes now being served, for conflict checks.
-    var table: RouteTable { state.withLock { $0.table } }
+    public var table: RouteTable { state.withLock { $0.table } }
 
     /// Sets an app's routes (and its cold-start gate for on-demand apps).
-    func setRoutes(app: String, patterns: [RoutePattern], coldStart: ColdStartGate?) throws(RouteTableError) {
+    public func setRoutes(app: String, patterns: [RoutePattern], coldStart: ColdStartGate?) throws(RouteTableError) {
         try state.withLock { state throws(RouteTableError) in
             var routing = state.apps[app] ?? AppRouting()
             routing.patterns = patterns
@@ -54,7 +54,7 @@ final class RoutingPublisher: AppSupervisorObserver {
         }
     }
 
-    func removeApp(_ app: String) {
+    public func removeApp(_ app: String) {
         state.withLock { state in
             state.apps[app] = nil
             state.table = (try? RouteTable(state.apps.mapValues(\.patterns).filter { !$0.value.isEmpty })) ?? RouteTable()
@@ -62,7 +62,7 @@ final class RoutingPublisher: AppSupervisorObserver {
         }
     }
 
-    func instancesChanged(app: String, instances: [InstanceSnapshot]) {
+    public func instancesChanged(app: String, instances: [InstanceSnapshot]) {
         state.withLock { state in
             var routing = state.apps[app] ?? AppRouting()
             routing.instances = instances
@@ -72,7 +72,7 @@ final class RoutingPublisher: AppSupervisorObserver {
         onChange(app, instances)
     }
 
-    func traffic(app: String, instance: Int, port: Int) -> InstanceTraffic {
+    public func traffic(app: String, instance: Int, port: Int) -> InstanceTraffic {
         let endpoint = state.withLock { $0.endpoints[EndpointKey(app: app, instance: instance, port: port)] }
         return InstanceTraffic(inFlight: endpoint?.inFlightRequests ?? 0, total: endpoint?.requestsTotal ?? 0)
     }

@@ -4,9 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-enum TerminationSignal {
+public enum TerminationSignal {
     /// Returns when SIGTERM or SIGINT arrives.
-    static func wait() async {
+    public static func wait() async {
         let (signals, continuation) = AsyncStream<Void>.makeStream()
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
