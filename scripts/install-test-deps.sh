@@ -15,6 +15,9 @@ requirements=(
   "/usr/sbin/sshd:openssh-server"
   "tar:tar"
   "gzip:gzip"
+  "tmux:tmux"
+  "certutil:libnss3-tools"
+  "chromium:chromium"
 )
 
 missing=()

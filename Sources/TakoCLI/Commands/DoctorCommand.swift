@@ -28,7 +28,9 @@ struct DoctorCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: caPath) {
             good("local CA: \(caPath)")
             let trust = DevTrust(caPath: caPath, environment: context.environment)
-            if trust.systemTrusted {
+            if !trust.handlesSystem {
+                terminal.say("• the system store is not checked (TAKO_DEV_SYSTEM_TRUST=0)")
+            } else if trust.systemTrusted {
                 good("the system trusts the local CA")
             } else {
                 bad("the system does not trust the local CA", hint: "run tako dev on a terminal and accept the trust step")

@@ -185,7 +185,7 @@ final class DevSession {
     /// Trust for the local CA: explained and installed on a terminal, a hint otherwise.
     private func trustStep() {
         let trust = DevTrust(caPath: daemon.caPath, environment: context.environment)
-        let systemMissing = !trust.systemTrusted
+        let systemMissing = trust.handlesSystem && !trust.systemTrusted
         let databases = trust.certutil == nil ? [] : trust.nssDatabases.filter { !trust.nssTrusted($0) }
         guard systemMissing || !databases.isEmpty || trust.certutil == nil else { return }
         guard terminal.isInteractive else {

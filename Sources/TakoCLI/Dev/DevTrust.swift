@@ -21,6 +21,10 @@ struct DevTrust {
 
     // MARK: System
 
+    /// `TAKO_DEV_SYSTEM_TRUST=0`: leave the system store alone (no sudo); browsers' NSS
+    /// databases are still handled.
+    var handlesSystem: Bool { environment["TAKO_DEV_SYSTEM_TRUST"] != "0" }
+
     var systemTrusted: Bool {
         #if os(Linux)
         guard let installed = FileManager.default.contents(atPath: Self.systemAnchor), let pem = caPEM else { return false }
