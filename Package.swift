@@ -140,7 +140,7 @@ let package = Package(
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TakoACMETests", dependencies: ["TakoACME", "TakoProxy", "TakoTestSupport", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TakoDevTests", dependencies: ["TakoDev", "TakoProxy", "TakoCore", "TakoTestSupport"] + nioHTTP,
+            name: "TakoDevTests", dependencies: ["TakoDev", "TakoProxy", "TakoCore", "TakoSupervisor", "TakoTestSupport"] + nioHTTP,
             exclude: ["Support/browser-check.sh", "Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "TakoSupervisorTests", dependencies: ["TakoSupervisor", "TakoCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -218,7 +218,8 @@ final class DevSession {
     }
 
     /// Linux: the hosts file lists every dev name. The daemon writes it when it can; for
-    /// `/etc/hosts` tako asks and uses sudo.
+    /// `/etc/hosts` tako asks and uses sudo. macOS: `/etc/resolver/tako.local` points at the
+    /// daemon's DNS responder.
     private func hostsStep() {
         #if os(Linux)
         guard !daemon.hostsFileWritable, let apps = try? client.list().apps else { return }
@@ -239,6 +240,15 @@ final class DevSession {
         } catch let error as any UserFacingError {
             terminal.warning(error.message, hint: error.hint)
         } catch {}
+        #elseif os(macOS)
+        guard !ResolverFile.isCurrent(dnsPort: daemon.dnsPort), terminal.isInteractive,
+            terminal.confirm("Create \(ResolverFile.path) so *.tako.local names resolve? (sudo)", defaultAnswer: true)
+        else { return }
+        do {
+            try ResolverFile.install(dnsPort: daemon.dnsPort, terminal: terminal)
+        } catch {
+            terminal.warning("Could not write \(ResolverFile.path).", hint: "Create it with 'nameserver 127.0.0.1' and 'port \(daemon.dnsPort)'.")
+        }
         #endif
     }
 
