@@ -5,7 +5,7 @@ import TakoCore
 /// socket bound to port 0, which is then closed and handed to the app.
 enum FreePort {
     static func pick() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = PortableSocket.stream(domain: AF_INET)
         guard fd >= 0 else { throw SupervisorError("cannot pick a port for the instance", errno: errno) }
         defer { close(fd) }
         var address = sockaddr_in()

@@ -88,7 +88,7 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     private static func connects(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = PortableSocket.stream(domain: AF_INET)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
@@ -103,7 +103,7 @@ struct DoctorCommand: AsyncParsableCommand {
     /// The addresses the system resolver gives for `host` (hosts file, DNS, mDNS, ...).
     private static func resolve(_ host: String) -> [String] {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = PortableSocket.streamType
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return [] }
         defer { freeaddrinfo(first) }

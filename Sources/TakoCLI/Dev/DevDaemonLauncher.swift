@@ -48,17 +48,17 @@ enum DevDaemonLauncher {
     }
 
     private static func spawn(_ binary: String, log: String, environment: [String: String]) throws -> pid_t {
+        #if os(Linux)
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
-        #if os(Linux)
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
         let newSession: Int16 = 0x80  // POSIX_SPAWN_SETSID (glibc), not imported into Swift
         #else
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
         let newSession = Int16(POSIX_SPAWN_SETSID)
         #endif
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
         defer {
             posix_spawn_file_actions_destroy(&actions)
             posix_spawnattr_destroy(&attributes)

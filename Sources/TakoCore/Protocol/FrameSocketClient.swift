@@ -55,7 +55,7 @@ public struct FrameSocketClient: Sendable {
         }
         var sent = 0
         while sent < encoded.count {
-            let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, PortableSocket.sendFlags) }
             guard count > 0 else {
                 if count < 0 && errno == EINTR { continue }
                 throw UserError("the connection to \(program) broke while sending", hint: "check its log")
@@ -96,7 +96,7 @@ public struct FrameSocketClient: Sendable {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
             raw[path.utf8.count] = 0
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = PortableSocket.stream(domain: AF_UNIX)
         guard fd >= 0 else { throw UserError("cannot create a socket: \(String(cString: strerror(errno)))") }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }

@@ -4,7 +4,7 @@ import TakoCore
 /// Whether a TCP port can be bound, checked by binding it for a moment.
 enum PortCheck {
     static func requireFree(host: String, port: Int) throws(UserError) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = PortableSocket.stream(domain: AF_INET)
         guard fd >= 0 else { return }
         defer { close(fd) }
         var yes: Int32 = 1
