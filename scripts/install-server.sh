@@ -71,7 +71,13 @@ Wants=network-online.target
 [Service]
 User=tako
 Group=tako
+# notify: active once the listeners and apps are up. A graceful restart (systemctl reload,
+# SIGHUP) starts a successor that sends MAINPID= itself, hence NotifyAccess=all; the unit
+# stays active and systemd follows the new main process while the old one drains.
+Type=notify
+NotifyAccess=all
 ExecStart=$BIN serve
+ExecReload=/bin/kill -HUP \$MAINPID
 Restart=always
 RestartSec=1
 # Apps are children of tako-server: stopping the unit stops them all.

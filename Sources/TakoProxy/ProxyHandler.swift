@@ -73,6 +73,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var queued: [HTTPServerRequestPart] = []
     /// A drain asked this connection to close after its current exchange.
     private var quiescing = false
+    /// The server is being replaced: every response from now on ends its connection, and says
+    /// so, so a client never sends a request into a connection that is closing.
+    private var handingOff = false
     /// Inside a burst of reads from the client: `channelReadComplete` flushes the upstream
     /// connection once at its end, so writes made meanwhile need no flush of their own.
     private var readingFromClient = false
@@ -146,7 +149,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         requestNumber &+= 1
         requestHead = head
         // A stream ends with its response; the connection's life is not the stream's business.
-        keepAlive = multiplexed || head.isKeepAlive
+        keepAlive = multiplexed || (head.isKeepAlive && !handingOff)
         requestComplete = false
         responseStarted = false
         bodyBytes = 0
@@ -504,6 +507,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyHandoffEvent {
+            handingOff = true
+            // A response not begun yet can still say `Connection: close`; one already on its
+            // way said keep-alive, so the connection ends after the next one instead.
+            if !multiplexed, !isIdle, !responseStarted { keepAlive = false }
+            return
+        }
         guard event is ChannelShouldQuiesceEvent else {
             return context.fireUserInboundEventTriggered(event)
         }

@@ -19,6 +19,8 @@ public final class ProxyServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pools: [ObjectIdentifier: UpstreamPool]
     private let state = Mutex<(listeners: [any Channel], connections: [ObjectIdentifier: any Channel])>(([], [:]))
+    /// A copy of each listening socket, in the order started, kept to hand to a successor.
+    private let listenerCopies = Mutex<[Int32]>([])
 
     public init(
         configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
@@ -40,15 +42,20 @@ public final class ProxyServer: Sendable {
     /// may have several listeners (HTTP and HTTPS) sharing its routes and upstream pools.
     ///
     /// `redirect` (for the HTTP listener of a server that also has HTTPS) sends hosts with a
-    /// certificate to HTTPS.
-    public func start(host: String, port: Int, tls: CertificateStore? = nil, redirect: HTTPSRedirect? = nil) async throws -> SocketAddress {
+    /// certificate to HTTPS. `inherited` is a listening socket handed over by the server this
+    /// one replaces; otherwise a new one is opened (with `SO_REUSEPORT`).
+    public func start(
+        host: String, port: Int, tls: CertificateStore? = nil, redirect: HTTPSRedirect? = nil, inherited: Int32? = nil
+    ) async throws -> SocketAddress {
+        let descriptor = try inherited ?? ListenerSocket.open(host: host, port: port)
+        let copy = ListenerSocket.keepCopy(descriptor)
         let shared = self.shared
         let scheme = tls == nil ? shared.configuration.scheme : "https"
         let pools = self.pools
         let server = self
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -61,9 +68,15 @@ public final class ProxyServer: Sendable {
                     server.track(channel)
                 }
             }
-            .bind(host: host, port: port)
+            .withBoundSocket(descriptor)
             .get()
+        } catch {
+            close(copy)
+            if inherited == nil { close(descriptor) }
+            throw error
+        }
         state.withLock { $0.listeners.append(channel) }
+        listenerCopies.withLock { $0.append(copy) }
         guard let address = channel.localAddress else { throw ChannelError.unknownLocalAddress }
         return address
     }
@@ -73,6 +86,31 @@ public final class ProxyServer: Sendable {
         state.withLock { $0.connections[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+        }
+    }
+
+    /// The listening sockets, in the order they were started, for a successor process (they
+    /// are close-on-exec: the spawner maps them onto the child's descriptors).
+    public var listenerDescriptors: [Int32] { listenerCopies.withLock { $0 } }
+
+    /// Stops accepting: the listeners close here (a successor holding the same sockets takes
+    /// the queued connections from there), returning once they are closed.
+    public func stopAccepting() async {
+        let listeners = state.withLock { $0.listeners }
+        for listener in listeners { try? await listener.close() }
+    }
+
+    /// After `stopAccepting`, for a handoff: lets every connection finish politely — each next
+    /// response says `Connection: close` and ends its connection, HTTP/2 gets GOAWAY — and
+    /// after `idleGrace` closes connections that stayed idle (a client that keeps using its
+    /// connection is never cut mid-flight; one that does not, is not using it).
+    public func finishPolitely(idleGrace: TimeAmount = .seconds(2)) {
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections {
+            connection.pipeline.fireUserInboundEventTriggered(ProxyHandoffEvent())
+        }
+        group.any().scheduleTask(in: idleGrace) { [weak self] in
+            self?.startDraining()
         }
     }
 
@@ -102,6 +140,13 @@ public final class ProxyServer: Sendable {
         for pool in pools.values {
             try? await pool.eventLoop.submit { pool.closeAll() }.get()
         }
+        for copy in listenerCopies.withLock({ $0 }) { close(copy) }
+        listenerCopies.withLock { $0 = [] }
         try? await group.shutdownGracefully()
     }
+}
+
+/// The server is being replaced: finish politely (see `ProxyServer.handOff`).
+public struct ProxyHandoffEvent: Sendable {
+    public init() {}
 }

@@ -21,7 +21,15 @@ public final class ServerDaemon: Sendable {
 
     /// Starts everything, or fails with nothing left running (a bad config or a busy port
     /// never leaves a half-started server).
-    public static func start(config: ServerConfig) async throws -> ServerDaemon {
+    ///
+    /// With `inheritance` this process is the successor of a graceful restart: it listens on
+    /// the sockets it was given, leaves its predecessor's app processes alone, takes over the
+    /// management socket's path and reports ready.
+    public static func start(config: ServerConfig, inheritance: HandoffInheritance? = nil) async throws -> ServerDaemon {
+        // A second server must not share the ports (SO_REUSEPORT would let it) even briefly.
+        if inheritance == nil, FrameSocketClient.isAnswering(path: config.socket) {
+            throw UserError("another tako-server is already running (it answers on \(config.socket))", hint: "stop it first, or send it SIGHUP to restart it gracefully")
+        }
         var settings = SupervisorSettings()
         settings.startTimeout = .seconds(config.startTimeout)
         settings.drainTimeout = .seconds(config.drainTimeout)
@@ -54,18 +62,34 @@ public final class ServerDaemon: Sendable {
         }
         let address: SocketAddress
         let httpsAddress: SocketAddress
-        do {
-            httpsAddress = try await proxy.start(host: config.listenHost, port: config.httpsPort, tls: certificates)
-        } catch {
-            await proxy.shutdown(deadline: .zero)
-            throw UserError("cannot listen on \(config.listenHost):\(config.httpsPort): \(error)", hint: "is another server using the port? set [server] https_port")
+        // A successor listens only once its predecessor stopped (see HandoffInheritance).
+        let listen: @Sendable () async throws -> (https: SocketAddress, http: SocketAddress) = {
+            let httpsAddress: SocketAddress
+            do {
+                httpsAddress = try await proxy.start(
+                    host: config.listenHost, port: config.httpsPort, tls: certificates, inherited: inheritance?.https)
+            } catch {
+                throw UserError("cannot listen on \(config.listenHost):\(config.httpsPort): \(error)", hint: "is another server using the port? set [server] https_port")
+            }
+            do {
+                let redirect = HTTPSRedirect(store: certificates, httpsPort: httpsAddress.port ?? config.httpsPort)
+                let address = try await proxy.start(
+                    host: config.listenHost, port: config.httpPort, redirect: redirect, inherited: inheritance?.http)
+                return (httpsAddress, address)
+            } catch {
+                throw UserError("cannot listen on \(config.listenHost):\(config.httpPort): \(error)", hint: "is another server using the port? set [server] http_port")
+            }
         }
-        do {
-            let redirect = HTTPSRedirect(store: certificates, httpsPort: httpsAddress.port ?? config.httpsPort)
-            address = try await proxy.start(host: config.listenHost, port: config.httpPort, redirect: redirect)
-        } catch {
-            await proxy.shutdown(deadline: .zero)
-            throw UserError("cannot listen on \(config.listenHost):\(config.httpPort): \(error)", hint: "is another server using the port? set [server] http_port")
+        if let inheritance {
+            httpsAddress = try SocketAddress(ipAddress: "127.0.0.1", port: inheritance.httpsPort)
+            address = try SocketAddress(ipAddress: "127.0.0.1", port: inheritance.httpPort)
+        } else {
+            do {
+                (httpsAddress, address) = try await listen()
+            } catch {
+                await proxy.shutdown(deadline: .zero)
+                throw error
+            }
         }
         let runtime = ServerRuntime(
             config: config, httpPort: address.port ?? config.httpPort, httpsPort: httpsAddress.port ?? config.httpsPort,
@@ -74,22 +98,58 @@ public final class ServerDaemon: Sendable {
             AppSupervisor.Dependencies(observer: observer, settings: supervisorSettings)
         }
         do {
-            try await runtime.restore()
+            try await runtime.restore(predecessor: inheritance?.parent)
         } catch {
             await runtime.stopAll()
             await proxy.shutdown(deadline: .zero)
             throw UserError("cannot restore the apps from \(state.path): \(error)", hint: "see the message above; move the file aside to start empty")
         }
         let management: FrameSocketServer
+        // A successor binds beside the predecessor's socket and moves it into place once ready.
+        let socketPath = inheritance == nil ? config.socket : config.socket + ".next"
         do {
             management = try await FrameSocketServer.start(
-                path: config.socket, mode: 0o660, owner: "tako-server", hint: "stop it first, or set [server] socket to another path",
+                path: socketPath, mode: 0o660, owner: "tako-server", hint: "stop it first, or set [server] socket to another path",
                 responder: runtime, group: MultiThreadedEventLoopGroup.singleton)
         } catch {
             await runtime.stopAll()
             await proxy.shutdown(deadline: .zero)
             if let error = error as? UserError { throw error }
             throw UserError("cannot open the management socket \(config.socket): \(error)", hint: "check the directory's permissions, or set [server] socket")
+        }
+        if let inheritance {
+            let waiting = await runtime.waitUntilServing(timeout: .seconds(config.startTimeout))
+            guard waiting.isEmpty else {
+                await management.close()
+                await runtime.stopAll()
+                await proxy.shutdown(deadline: .zero)
+                throw UserError(
+                    "the apps \(waiting.joined(separator: ", ")) had no healthy instance within \(config.startTimeout) s",
+                    hint: "the running server keeps serving; fix the apps, or restart hard")
+            }
+            inheritance.reportReady()
+            await withCheckedContinuation { continuation in
+                Thread {
+                    inheritance.waitForGo()
+                    continuation.resume()
+                }.start()
+            }
+            // The predecessor has closed its management socket (which removes its path) and
+            // stopped accepting: the path and the listeners are this process's now.
+            do {
+                guard rename(socketPath, config.socket) == 0 else {
+                    throw UserError("cannot move the management socket into place at \(config.socket): \(String(cString: strerror(errno)))")
+                }
+                _ = try await listen()
+            } catch {
+                // Nothing better than to say why and go.
+                await management.close()
+                await runtime.stopAll()
+                await proxy.shutdown(deadline: .zero)
+                throw error
+            }
+        } else {
+            SystemdNotify.send("READY=1")
         }
         // uptime_secs and instance states change without a command; refresh the page often.
         let statusTask = Task {
@@ -115,6 +175,39 @@ public final class ServerDaemon: Sendable {
         self.httpsPort = httpsPort
     }
 
+    /// SIGHUP: starts a successor from `executable` and, once it is ready, hands the traffic
+    /// over and drains (in-flight requests finish; WebSockets get the drain timeout), then
+    /// stops this process's app instances. Throws, still serving, when the successor fails.
+    public func handOff(executable: String, arguments: [String]) async throws {
+        let descriptors = proxy.listenerDescriptors
+        guard descriptors.count == 2 else { throw UserError("this server has no listeners to hand over") }
+        let timeout = Duration.seconds(config.startTimeout + 60)
+        let ports = (https: httpsPort, http: httpPort)
+        let result: Result<(pid: pid_t, go: Int32), UserError> = await withCheckedContinuation { continuation in
+            // The wait blocks a thread for as long as the successor takes: not a pool thread.
+            Thread {
+                continuation.resume(returning: Result { () throws(UserError) -> (pid: pid_t, go: Int32) in
+                    try HandoffSpawner.spawn(
+                        executable: executable, arguments: arguments, https: descriptors[0], http: descriptors[1], ports: ports,
+                        timeout: timeout)
+                })
+            }.start()
+        }
+        let (successor, go) = try result.get()
+        statusTask.cancel()
+        // The socket's path is the successor's now: close ours without unlinking it.
+        await management.close()
+        await proxy.stopAccepting()
+        let line = Array("go\n".utf8)
+        _ = write(go, line, line.count)
+        close(go)
+        FileHandle.standardError.write(Data("tako-server: pid \(successor) serves now; draining\n".utf8))
+        proxy.finishPolitely(idleGrace: .seconds(2))
+        try? await Task.sleep(for: .seconds(2))
+        await proxy.shutdown(deadline: .seconds(Int64(config.drainTimeout)))
+        await runtime.stopAll()
+    }
+
     /// Stops taking commands and traffic, lets in-flight requests finish, stops the apps.
     public func shutdown() async {
         statusTask.cancel()
@@ -123,5 +216,12 @@ public final class ServerDaemon: Sendable {
         proxy.startDraining()
         await runtime.stopAll()
         await proxy.shutdown(deadline: .seconds(10))
+    }
+}
+
+extension ServerDaemon {
+    /// The binary a graceful restart starts (see `HandoffSpawner.currentExecutable`).
+    public static func currentExecutable() -> String {
+        HandoffSpawner.currentExecutable()
     }
 }

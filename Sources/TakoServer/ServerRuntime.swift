@@ -68,8 +68,11 @@ public actor ServerRuntime {
 
     /// After a restart or a crash: stops whatever the previous server process left running,
     /// then brings back every app with its routes, secrets and instances, without a deploy.
-    func restore() async throws {
-        stopLeftoverProcesses()
+    ///
+    /// `predecessor`: the server process handing over to this one; its processes keep
+    /// running until it has drained.
+    func restore(predecessor: Int32? = nil) async throws {
+        stopLeftoverProcesses(keeping: predecessor)
         upgradeOwner = try state.upgradeOwner()
         for stored in try state.apps() {
             let request = stored.request
@@ -95,8 +98,8 @@ public actor ServerRuntime {
 
     /// Process groups recorded by a previous server process that still run one of its
     /// releases: asked to stop, killed after the drain timeout.
-    private func stopLeftoverProcesses() {
-        let leftovers = ((try? state.processes()) ?? []).filter { process in
+    private func stopLeftoverProcesses(keeping predecessor: Int32?) {
+        let leftovers = ((try? state.processes(excludingServer: predecessor)) ?? []).filter { process in
             // Only a process still running in the release it was started in: a recycled pid
             // belongs to someone else.
             guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/cwd") else { return false }
@@ -108,7 +111,7 @@ public actor ServerRuntime {
             usleep(20_000)
         }
         for process in leftovers where kill(process.pid, 0) == 0 { kill(-process.pid, SIGKILL) }
-        try? state.clearProcesses()
+        try? state.clearProcesses(excludingServer: predecessor)
     }
 
     // MARK: Dispatch
@@ -147,7 +150,9 @@ public actor ServerRuntime {
     private func handle(_ command: ManagementCommand) async throws -> Data {
         switch command {
         case .hello:
-            return try Self.okFrame(HelloInfo(capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero", "release_upload"]))
+            return try Self.okFrame(HelloInfo(
+                capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero", "release_upload", "graceful_restart"],
+                pid: getpid()))
         case .serverInfo:
             return try Self.okFrame(serverInfo())
         case .deploy(let request):
@@ -475,6 +480,20 @@ public actor ServerRuntime {
                 if await !supervisor.isHealthy { healthy = false }
             }
             page.update(healthy: healthy, apps: statuses.sorted { $0.name < $1.name })
+        }
+    }
+
+    /// The apps that should be serving but have no healthy instance set yet, after waiting up
+    /// to `timeout` for them (a successor reports ready only when its apps can take traffic).
+    func waitUntilServing(timeout: Duration) async -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            var waiting: [String] = []
+            for (name, app) in apps.sorted(by: { $0.key < $1.key }) where await !app.supervisor.isServing {
+                waiting.append(name)
+            }
+            if waiting.isEmpty || ContinuousClock.now >= deadline { return waiting }
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -88,6 +88,21 @@ final class StateStore: Sendable {
                 table.column("since", .double).notNull()
             }
         }
+        // Two server processes run side by side during a handoff: each records (and on its way
+        // out forgets) only its own processes.
+        migrator.registerMigration("v2-process-owner") { db in
+            try db.create(table: "process_v2") { table in
+                table.column("server_pid", .integer).notNull()
+                table.column("app", .text).notNull()
+                table.column("instance", .integer).notNull()
+                table.column("pid", .integer).notNull()
+                table.column("release_path", .text).notNull()
+                table.primaryKey(["server_pid", "app", "instance"])
+            }
+            try db.execute(sql: "INSERT INTO process_v2 SELECT 0, app, instance, pid, release_path FROM process")
+            try db.drop(table: "process")
+            try db.rename(table: "process_v2", to: "process")
+        }
         return migrator
     }
 
@@ -166,28 +181,37 @@ final class StateStore: Sendable {
 
     // MARK: Processes
 
-    /// The processes `app` runs now, replacing what was recorded.
+    /// The processes `app` runs now in this server process, replacing what it recorded.
     func saveProcesses(app: String, _ processes: [StoredProcess]) throws {
+        let server = Int(getpid())
         try queue.write { db in
-            try db.execute(sql: "DELETE FROM process WHERE app = ?", arguments: [app])
+            try db.execute(sql: "DELETE FROM process WHERE app = ? AND server_pid = ?", arguments: [app, server])
             for process in processes {
                 try db.execute(
-                    sql: "INSERT INTO process (app, instance, pid, release_path) VALUES (?, ?, ?, ?)",
-                    arguments: [process.app, process.instance, process.pid, process.releasePath])
+                    sql: "INSERT INTO process (server_pid, app, instance, pid, release_path) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [server, process.app, process.instance, process.pid, process.releasePath])
             }
         }
     }
 
-    func processes() throws -> [StoredProcess] {
+    /// What other server processes recorded, except `keeping` (a predecessor handing over,
+    /// whose apps still serve its in-flight requests).
+    func processes(excludingServer keeping: Int32?) throws -> [StoredProcess] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT app, instance, pid, release_path FROM process").map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT app, instance, pid, release_path FROM process WHERE server_pid != ? AND server_pid != ?",
+                arguments: [Int(getpid()), Int(keeping ?? -1)]
+            ).map { row in
                 StoredProcess(app: row["app"], instance: row["instance"], pid: row["pid"], releasePath: row["release_path"])
             }
         }
     }
 
-    func clearProcesses() throws {
-        try queue.write { db in try db.execute(sql: "DELETE FROM process") }
+    func clearProcesses(excludingServer keeping: Int32?) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: "DELETE FROM process WHERE server_pid != ? AND server_pid != ?", arguments: [Int(getpid()), Int(keeping ?? -1)])
+        }
     }
 
     // MARK: Upgrade lock

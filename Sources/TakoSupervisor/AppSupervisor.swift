@@ -202,6 +202,18 @@ public actor AppSupervisor {
         }
     }
 
+    /// Whether the app can take traffic now: every instance it keeps running is healthy
+    /// (idle and stopped apps count; on-demand apps start on their first request).
+    public var isServing: Bool {
+        switch state {
+        case .running, .deploying:
+            let wanted = instances.filter(\.wanted)
+            return wanted.count >= (spec?.instances ?? 0) && wanted.allSatisfy { $0.state == .healthy }
+        case .idle, .stopped: return true
+        case .error: return false
+        }
+    }
+
     // MARK: Instances
 
     private func addInstance(_ spec: AppSpec, candidate: Bool) -> Instance {

@@ -15,6 +15,8 @@ final class ServerProcess {
     private(set) var httpsPort: Int
     let logPath: String
     private(set) var process: ChildProcess?
+    /// A server that took over from `process` by a graceful restart (not this test's child).
+    private(set) var successor: Int32?
 
     /// `settings` are extra `[server]` lines (timeouts for tests that wait on them);
     /// `certificates` are placed in the store before the server starts.
@@ -106,6 +108,24 @@ final class ServerProcess {
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }
 
+    /// The pid the management socket's server reports.
+    func serverPID() throws -> Int32? {
+        (try ctlOK(["hello"])["pid"] as? Int).map { Int32($0) }
+    }
+
+    /// After a graceful restart: waits for the old process to exit (it drains first) and
+    /// remembers the successor, which the test must stop in the end.
+    func handedOver(to pid: Int32, timeout: Duration = .seconds(30)) throws -> Int32 {
+        successor = pid
+        guard let process else { return -1 }
+        let deadline = ContinuousClock.now + timeout
+        while !process.hasExited, ContinuousClock.now < deadline { usleep(50_000) }
+        guard process.hasExited else { throw TestSupportError(message: "the old tako-server \(process.pid) did not exit") }
+        let status = process.waitForExit()
+        self.process = nil
+        return status
+    }
+
     deinit {
         // A server that died on its own leaves its log (and its crash report) behind.
         if let process, process.hasExited {
@@ -115,10 +135,24 @@ final class ServerProcess {
             print("tako-server \(process.pid) died; its log is in \(kept); it ends:\n" + tail.joined(separator: "\n"))
         }
         process = nil
+        if let successor {
+            kill(successor, SIGTERM)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while kill(successor, 0) == 0, ContinuousClock.now < deadline, !Self.isZombie(successor) { usleep(50_000) }
+            kill(successor, SIGKILL)
+        }
         // The apps it started are in their own process groups; the server stops them on
         // SIGTERM, but a test that killed it must not leave them behind.
         for pid in appPIDs() { kill(-pid, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A process that exited but was not reaped (a successor's parent is not this test).
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return true
+        }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     /// Every process running in one of this test's release directories.

@@ -47,9 +47,11 @@ final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else {
+        guard event is ChannelShouldQuiesceEvent || event is ProxyHandoffEvent else {
             return context.fireUserInboundEventTriggered(event)
         }
+        // A handoff is a drain for HTTP/2: GOAWAY tells the client which streams were taken,
+        // and it opens a new connection (to the successor) for the rest.
         // Not passed on: NIOHTTP2 has no use for it, and streams finish their one request anyway.
         guard !quiescing else { return }
         quiescing = true
