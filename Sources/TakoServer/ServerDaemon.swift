@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 import TakoCore
@@ -14,6 +15,8 @@ public final class ServerDaemon: Sendable {
     private let proxy: ProxyServer
     private let management: FrameSocketServer
     private let statusTask: Task<Void, Never>
+    private let restartState = Mutex<(inProgress: Bool, executable: String?, arguments: [String])>((false, nil, []))
+    private let handedOff = AsyncStream<Void>.makeStream()
     /// The port the HTTP listener bound (the configured one, or the one picked for port 0).
     public let httpPort: Int
     /// The port the HTTPS listener bound.
@@ -175,33 +178,77 @@ public final class ServerDaemon: Sendable {
         self.httpsPort = httpsPort
     }
 
-    /// SIGHUP: starts a successor from `executable` and, once it is ready, hands the traffic
-    /// over and drains (in-flight requests finish; WebSockets get the drain timeout), then
-    /// stops this process's app instances. Throws, still serving, when the successor fails.
-    public func handOff(executable: String, arguments: [String]) async throws {
+    /// Lets `restart_server` and `restart()` start successors from `executable arguments`.
+    public func enableRestarts(executable: String, arguments: [String]) async {
+        restartState.withLock {
+            $0.executable = executable
+            $0.arguments = arguments
+        }
+        await runtime.setRestartHandler { [weak self] in
+            guard let self else { throw UserError("tako-server is stopping") }
+            return try await self.restart()
+        }
+    }
+
+    /// A graceful restart (SIGHUP, `restart_server`): starts a successor, and once it is
+    /// ready closes the management socket and the listeners and lets it accept; returns its
+    /// pid. `waitUntilHandedOff` returns then, and `finishHandoff` drains. Throws, still
+    /// serving, when the successor fails.
+    public func restart() async throws -> Int32 {
+        let claimed = restartState.withLock { state -> (String, [String])? in
+            guard !state.inProgress, let executable = state.executable else { return nil }
+            state.inProgress = true
+            return (executable, state.arguments)
+        }
+        guard let (executable, arguments) = claimed else {
+            throw UserError("a graceful restart is already in progress", hint: "wait for it to finish")
+        }
+        await runtime.setRestarting(true)
+        FileHandle.standardError.write(Data("tako-server: graceful restart: starting a successor\n".utf8))
         let descriptors = proxy.listenerDescriptors
-        guard descriptors.count == 2 else { throw UserError("this server has no listeners to hand over") }
         let timeout = Duration.seconds(config.startTimeout + 60)
         let ports = (https: httpsPort, http: httpPort)
         let result: Result<(pid: pid_t, go: Int32), UserError> = await withCheckedContinuation { continuation in
             // The wait blocks a thread for as long as the successor takes: not a pool thread.
             Thread {
                 continuation.resume(returning: Result { () throws(UserError) -> (pid: pid_t, go: Int32) in
-                    try HandoffSpawner.spawn(
+                    guard descriptors.count == 2 else { throw UserError("this server has no listeners to hand over") }
+                    return try HandoffSpawner.spawn(
                         executable: executable, arguments: arguments, https: descriptors[0], http: descriptors[1], ports: ports,
                         timeout: timeout)
                 })
             }.start()
         }
-        let (successor, go) = try result.get()
+        let successor: pid_t
+        let go: Int32
+        do {
+            (successor, go) = try result.get()
+        } catch {
+            restartState.withLock { $0.inProgress = false }
+            await runtime.setRestarting(false)
+            throw error
+        }
         statusTask.cancel()
-        // The socket's path is the successor's now: close ours without unlinking it.
+        // The socket's path is the successor's now: close ours (NIO removes the path, which
+        // the successor fills once it has the go).
         await management.close()
         await proxy.stopAccepting()
         let line = Array("go\n".utf8)
         _ = write(go, line, line.count)
         close(go)
         FileHandle.standardError.write(Data("tako-server: pid \(successor) serves now; draining\n".utf8))
+        handedOff.continuation.yield()
+        return successor
+    }
+
+    /// Returns once a restart handed the traffic over (or the waiting task is cancelled).
+    public func waitUntilHandedOff() async {
+        for await _ in handedOff.stream { return }
+    }
+
+    /// After a handoff: in-flight requests finish politely (WebSockets get the drain
+    /// timeout), then this process's app instances stop.
+    public func finishHandoff() async {
         proxy.finishPolitely(idleGrace: .seconds(2))
         try? await Task.sleep(for: .seconds(2))
         await proxy.shutdown(deadline: .seconds(Int64(config.drainTimeout)))

@@ -32,6 +32,11 @@ public actor ServerRuntime {
     private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     private var apps: [String: App] = [:]
     private var upgradeOwner: String?
+    /// Starts a successor and hands over (`restart_server`); set by the daemon.
+    private var restartHandler: (@Sendable () async throws -> Int32)?
+    /// A graceful restart is under way: state must not change until the successor, which
+    /// restored it already, has taken over.
+    private var restarting = false
     /// Apps with a deploy running; a second deploy of the same app is refused at once.
     private var deploying: Set<String> = []
     /// The JSON `/_tako/status` serves, rebuilt after every change so the proxy answers
@@ -130,6 +135,11 @@ public actor ServerRuntime {
                 "protocol version mismatch: the client speaks version \(request.protocolVersion), tako-server \(TakoVersion.current) speaks \(ManagementProtocol.version)",
                 hint: "upgrade the older of the CLI and tako-server")
         }
+        if request.command.isMutating, restarting {
+            return Self.errorFrame(
+                "tako-server is restarting gracefully; '\(request.command.name)' is refused until the new server has taken over",
+                hint: "try again in a few seconds")
+        }
         if request.command.isMutating, let owner = upgradeOwner {
             return Self.errorFrame(
                 "tako-server is being upgraded (lock held by '\(owner)'); '\(request.command.name)' is refused until it finishes",
@@ -193,6 +203,12 @@ public actor ServerRuntime {
             try await existing(app).supervisor.restart()
             try state.setStopped(app: app, false)
             return try Self.okFrame(EmptyPayload())
+        case .restartServer:
+            guard let restartHandler else {
+                throw UserError("this tako-server cannot restart itself", hint: "restart it with its service manager")
+            }
+            let pid = try await restartHandler()
+            return try Self.okFrame(ServerRestart(pid: pid, previousPid: getpid()))
         case .enterUpgrading(let owner):
             if let current = upgradeOwner, current != owner {
                 throw UserError("an upgrade is already in progress (lock held by '\(current)')", hint: "wait for it to finish")
@@ -495,6 +511,14 @@ public actor ServerRuntime {
             if waiting.isEmpty || ContinuousClock.now >= deadline { return waiting }
             try? await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    func setRestartHandler(_ handler: @escaping @Sendable () async throws -> Int32) {
+        restartHandler = handler
+    }
+
+    func setRestarting(_ value: Bool) {
+        restarting = value
     }
 
     /// Stops every app's instances (the server is shutting down).

@@ -15,7 +15,7 @@ struct CtlCommand: ParsableCommand {
         abstract: "Send one command to the running tako-server and print its answer as JSON.",
         subcommands: [
             Hello.self, ServerInfoCommand.self, Routes.self, Status.self, Logs.self, Deploy.self, Ship.self, Stop.self,
-            Delete.self, Reload.self, UpdateSecrets.self, Releases.self, Rollback.self, EnterUpgrading.self,
+            Delete.self, Reload.self, UpdateSecrets.self, Releases.self, Rollback.self, Restart.self, EnterUpgrading.self,
             ExitUpgrading.self, Request.self,
         ]
     )
@@ -232,6 +232,13 @@ struct CtlCommand: ParsableCommand {
             }
             try connection.send(.updateSecrets(app: app, secrets: secrets))
         }
+    }
+
+    struct Restart: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restart tako-server gracefully: a new process takes over once its apps are healthy.")
+        @OptionGroup var connection: Connection
+        func run() throws { try connection.send(.restartServer) }
     }
 
     struct EnterUpgrading: ParsableCommand {

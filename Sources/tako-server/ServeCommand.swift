@@ -32,20 +32,33 @@ struct ServeCommand: AsyncParsableCommand {
             let daemon = try await ServerDaemon.start(config: settings, inheritance: inheritance)
             FileHandle.standardError.write(Data(
                 "tako-server \(TakoVersion.current) (pid \(getpid())) listening on http://\(settings.listenHost):\(daemon.httpPort) and https://\(settings.listenHost):\(daemon.httpsPort), management socket \(settings.socket)\(inheritance.map { " (took over from pid \($0.parent))" } ?? "")\n".utf8))
-            for await signal in TerminationSignal.stream([SIGTERM, SIGINT, SIGHUP]) {
-                if signal == SIGHUP {
-                    FileHandle.standardError.write(Data("tako-server: SIGHUP, starting a successor\n".utf8))
-                    do {
-                        try await daemon.handOff(
-                            executable: ServerDaemon.currentExecutable(), arguments: Array(CommandLine.arguments.dropFirst()))
-                        return
-                    } catch {
-                        let message = (error as? any UserFacingError).map { $0.message + ($0.hint.map { " (\($0))" } ?? "") } ?? "\(error)"
-                        FileHandle.standardError.write(Data("tako-server: graceful restart failed: \(message)\n".utf8))
-                        continue
+            await daemon.enableRestarts(
+                executable: ServerDaemon.currentExecutable(), arguments: Array(CommandLine.arguments.dropFirst()))
+            let handedOver = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await signal in TerminationSignal.stream([SIGTERM, SIGINT, SIGHUP]) {
+                        guard signal == SIGHUP else { return false }
+                        FileHandle.standardError.write(Data("tako-server: SIGHUP\n".utf8))
+                        do {
+                            _ = try await daemon.restart()
+                        } catch {
+                            let message = (error as? any UserFacingError).map { $0.message + ($0.hint.map { " (\($0))" } ?? "") } ?? "\(error)"
+                            FileHandle.standardError.write(Data("tako-server: graceful restart failed: \(message)\n".utf8))
+                        }
                     }
+                    return false
                 }
-                break
+                group.addTask {
+                    await daemon.waitUntilHandedOff()
+                    return true
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if handedOver {
+                await daemon.finishHandoff()
+                return
             }
             FileHandle.standardError.write(Data("tako-server stopping\n".utf8))
             await daemon.shutdown()

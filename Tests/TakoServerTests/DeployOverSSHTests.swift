@@ -103,6 +103,14 @@ struct DeployOverSSHTests {
         #expect(reload.status == 0 && reload.stderr.contains("h0: hello reloaded"), "\(reload.output)")
         let pidsAfter = try fixture.servers[0].instances("hello").compactMap { $0["pid"] as? Int }
         #expect(!pidsAfter.isEmpty && Set(pidsAfter).isDisjoint(with: pidsBefore), "new instances: \(pidsBefore) -> \(pidsAfter)")
+        // A graceful restart of tako-server over SSH: a new process serves, the app with it.
+        let oldServer = try #require(try fixture.servers[0].serverPID())
+        let restart = try fixture.tako(["servers", "restart", "h0"])
+        #expect(restart.status == 0 && restart.stderr.contains("h0: tako-server restarted without downtime (pid \(oldServer) → "), "\(restart.output)")
+        let newServer = try #require(try fixture.servers[0].serverPID())
+        #expect(newServer != oldServer)
+        #expect(try fixture.servers[0].handedOver(to: newServer) == 0)
+        #expect(try fixture.servers[0].get("hello.test").status == 200)
         let tree = try fixture.tako(["servers", "status"])
         #expect(tree.stdout.contains("└─ hello (production) running  1/1 healthy  build \(version)"), "\(tree.stdout)")
         // The build is left in .tako/build, one at a time.

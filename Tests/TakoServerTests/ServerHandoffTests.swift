@@ -87,4 +87,29 @@ struct ServerHandoffTests {
         #expect(try server.handedOver(to: newPID) == 0)
         #expect(try server.get("web.test").status == 200)
     }
+
+    @Test("ctl restart answers with the successor once it serves; state changes are refused meanwhile")
+    func ctlRestart() throws {
+        let server = try ServerProcess()
+        // Two seconds to start: the successor's wait for it is the window in which the old
+        // server must refuse changes.
+        #expect(try server.deploy("slow", version: "v1", route: "slow.test", vars: ["START_DELAY": "2"]).status == 0)
+        let oldPID = try #require(try server.serverPID())
+        let restart = try ChildProcess(
+            ["/bin/sh", "-c", "echo started; exec \"$0\" ctl restart --socket \"$1\"", BuiltProducts.path("tako-server"), server.socket],
+            log: server.directory.appendingPathComponent("restart.json").path, readyWithin: 30)
+        // A change (here: stopping an app) is refused while the successor starts.
+        try server.waitUntil("the restart began") { ServerProcess.read(server.logPath).contains("graceful restart: starting a successor") }
+        try server.waitUntil("a change is refused during the restart") {
+            try server.ctl(["stop", "slow"]).stderr.contains("is refused until the new server has taken over")
+        }
+        #expect(restart.waitForExit() == 0)
+        let answer = ServerProcess.read(server.directory.appendingPathComponent("restart.json").path)
+        let newPID = try #require(try server.serverPID())
+        #expect(newPID != oldPID)
+        #expect(answer.contains("\"pid\":\(newPID)") && answer.contains("\"previous_pid\":\(oldPID)"), "\(answer)")
+        #expect(try server.handedOver(to: newPID) == 0)
+        #expect(try server.get("slow.test").status == 200)
+        #expect(try server.status("slow")["state"] as? String == "running", "nothing was stopped by the refused command")
+    }
 }

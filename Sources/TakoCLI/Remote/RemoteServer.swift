@@ -28,6 +28,11 @@ struct RemoteServer: Sendable {
         return info
     }
 
+    /// A graceful restart of tako-server (`ctl restart`): answers once the successor serves.
+    func restart() async throws(UserError) -> ServerRestart {
+        try await call(["restart"])
+    }
+
     func serverInfo() async throws(UserError) -> ServerInfo {
         try await call(["server-info"])
     }

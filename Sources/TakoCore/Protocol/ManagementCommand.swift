@@ -37,6 +37,9 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
     /// Roll an app back to a kept release (`version`, or the one before the current) with
     /// the same rolling update as a deploy; answers the app's ``AppStatus``.
     case rollback(app: String, version: String?)
+    /// Restart tako-server gracefully: a successor takes over once its apps are healthy
+    /// (see docs/server.md); answers ``ServerRestart`` once it serves.
+    case restartServer
 
     /// The number of log lines sent when a `logs` request does not say.
     public static let defaultLogLines = 100
@@ -58,13 +61,14 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
         case .exitUpgrading: "exit_upgrading"
         case .releases: "releases"
         case .rollback: "rollback"
+        case .restartServer: "restart_server"
         }
     }
 
     /// Every command name this side understands, e.g. for `hello` capabilities or help text.
     public static let allNames = [
         "hello", "server_info", "deploy", "routes", "status", "logs", "stop", "delete",
-        "update_secrets", "reload", "enter_upgrading", "exit_upgrading", "releases", "rollback",
+        "update_secrets", "reload", "enter_upgrading", "exit_upgrading", "releases", "rollback", "restart_server",
     ]
 
     /// Whether the command changes app state; the server refuses these while upgrading
@@ -72,7 +76,7 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
     public var isMutating: Bool {
         switch self {
         case .deploy, .stop, .delete, .updateSecrets, .reload, .rollback: true
-        case .hello, .serverInfo, .routes, .status, .logs, .enterUpgrading, .exitUpgrading, .releases: false
+        case .hello, .serverInfo, .routes, .status, .logs, .enterUpgrading, .exitUpgrading, .releases, .restartServer: false
         }
     }
 
@@ -92,6 +96,8 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
             self = .deploy(try DeployRequest(from: decoder))
         case "routes":
             self = .routes
+        case "restart_server":
+            self = .restartServer
         case "status":
             self = .status(app: try container.decodeIfPresent(String.self, forKey: .app))
         case "logs":
@@ -130,7 +136,7 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .command)
         switch self {
-        case .hello, .serverInfo, .routes:
+        case .hello, .serverInfo, .routes, .restartServer:
             break
         case .deploy(let request):
             // Same encoder, so the request's fields land beside "command".
