@@ -1,5 +1,6 @@
 import Foundation
 import TakoCore
+import TakoSupervisor
 
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,10 @@ enum HandoffSpawner {
         for (index, source) in sources.enumerated() {
             posix_spawn_file_actions_adddup2(&actions, source, Int32(3 + index))
         }
+        // Nothing else of this process may reach the successor: a client connection it held
+        // would stay open after this process closed it (NIO does not open every descriptor
+        // close-on-exec).
+        spawnActionsCloseAll(&actions, from: Int32(3 + sources.count))
         var environment = ProcessInfo.processInfo.environment
         environment[HandoffInheritance.variable] =
             "parent=\(getpid()),https=3,http=4,ready=5,go=6,https_port=\(ports.https),http_port=\(ports.http)"

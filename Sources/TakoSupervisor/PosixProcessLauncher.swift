@@ -136,6 +136,12 @@ private func posix_spawn_file_actions_addchdir_np(
 private func posix_spawn_file_actions_addclosefrom_np(
     _ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32
 ) -> Int32
+
+/// Adds "close every descriptor from `from` up" to spawn actions: NIO does not open every
+/// descriptor close-on-exec, and a child must not hold the parent's connections open.
+public func spawnActionsCloseAll(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, from: Int32) {
+    _ = posix_spawn_file_actions_addclosefrom_np(actions, from)
+}
 #endif
 
 /// Runs `body` with a NULL-terminated C array of `strings`.

@@ -13,6 +13,13 @@ import Glibc
 struct ServerHandoffTests {
     static let load = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/handoff-load.py").path
 
+    /// A client text frame (masked, as clients must).
+    static func maskedText(_ text: String) -> Data {
+        let payload = Array(text.utf8)
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        return Data([0x81, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+    }
+
     func requests(_ server: ServerProcess, _ app: String) throws -> Int {
         try server.instances(app).reduce(0) { $0 + (($1["requests_total"] as? Int) ?? 0) }
     }
@@ -37,12 +44,27 @@ struct ServerHandoffTests {
             log: server.directory.appendingPathComponent("load.log").path, readyWithin: 30)
         #expect(load.firstLine == "started")
         try server.waitUntil("traffic flows") { try requests(server, "always") > 100 }
+        // An open WebSocket through the old server.
+        let socket = try RawClient(port: server.httpPort)
+        socket.send(
+            "GET /ws HTTP/1.1\r\nHost: always.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        #expect(socket.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 101"))
+        #expect(socket.send(Self.maskedText("ping1")))
+        #expect(socket.read(until: "ping1").hasSuffix("ping1"))
 
         kill(oldPID, SIGHUP)
         try server.waitUntil("the successor answers on the socket", timeout: .seconds(60)) {
             (try server.serverPID()).map { $0 != oldPID } ?? false
         }
         let newPID = try #require(try server.serverPID())
+        let handedOverAt = ContinuousClock.now
+        // The WebSocket lives on in the draining server until the drain timeout (5 s), then closes.
+        #expect(socket.send(Self.maskedText("ping2")))
+        #expect(socket.read(until: "ping2").hasSuffix("ping2"), "the WebSocket still works during the drain")
+        let (_, closed) = socket.readToEnd()
+        #expect(closed)
+        #expect(ContinuousClock.now - handedOverAt >= .seconds(4), "closed at the drain deadline, not at once")
         #expect(try server.handedOver(to: newPID) == 0, "the old server drained and exited cleanly")
         // Traffic keeps flowing through the successor's own instances.
         try server.waitUntil("the successor serves") { try requests(server, "always") > 100 }

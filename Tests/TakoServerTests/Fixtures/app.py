@@ -9,7 +9,7 @@ CRASH_AFTER=N      exit 4 after answering N requests
 HANG_HEALTH_AFTER=S  /_tako/status stops answering S seconds after start
 
 Paths: /_tako/status, /env/NAME (the variable's value), /sleep/MS, /stream/N (N chunks),
-/fds (the descriptors it was started with),
+/fds (the descriptors it was started with), /ws (a WebSocket echoing text frames),
 anything else -> JSON about the instance.
 """
 import json, os, signal, sys, threading, time
@@ -43,8 +43,39 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def websocket(self):
+        import base64, hashlib
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        stream = self.rfile
+        while True:
+            head = stream.read(2)
+            if len(head) < 2:
+                return
+            opcode, length = head[0] & 0x0F, head[1] & 0x7F
+            if length == 126:
+                length = int.from_bytes(stream.read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(stream.read(8), "big")
+            mask = stream.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(stream.read(length)))
+            if opcode == 8:
+                return
+            if opcode == 1 and length < 126:
+                self.wfile.write(bytes([0x81, length]) + payload)
+                self.wfile.flush()
+
     def do_GET(self):
         global served
+        if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.websocket()
         if self.path == "/_tako/status":
             if hang_after >= 0 and time.time() - started > hang_after:
                 global hung
