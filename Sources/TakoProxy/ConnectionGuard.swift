@@ -62,6 +62,12 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// No byte of a next request has arrived: closing now loses nothing.
+    var isBetweenRequests: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
         case .idle:

@@ -520,7 +520,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         // A drain: an idle connection closes now, a busy one after its current response.
         quiescing = true
         keepAlive = false
-        if isIdle && queued.isEmpty { context.close(promise: nil) }
+        // A connection part-way through a request head is not idle: that request is answered
+        // (with `Connection: close`) rather than cut off.
+        if isIdle && queued.isEmpty && connectionGuard?.isBetweenRequests ?? true { context.close(promise: nil) }
     }
 
     /// Drops the upstream connection of the current request, never to be reused.

@@ -74,7 +74,7 @@ struct ServerHandoffTests {
         let data = try Data(contentsOf: URL(fileURLWithPath: result))
         let kinds = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
         print("handoff traffic, ok per kind: " + kinds.keys.sorted().map { "\($0) \(kinds[$0]?["ok"] ?? 0)" }.joined(separator: ", "))
-        for kind in ["keepalive", "keepalive2", "fresh", "https", "slow", "ondemand"] {
+        for kind in ["keepalive", "keepalive2", "fresh", "https", "https-fresh", "slow", "ondemand"] {
             let entry = kinds[kind] ?? [:]
             #expect((entry["errors"] as? Int) == 0, "\(kind): \(entry)")
             #expect(((entry["ok"] as? Int) ?? 0) > 0, "\(kind): \(entry)")

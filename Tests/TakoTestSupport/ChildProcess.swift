@@ -60,6 +60,10 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addclose(&actions, pipe[0])
         let other = stream == STDOUT_FILENO ? STDERR_FILENO : STDOUT_FILENO
         posix_spawn_file_actions_addopen(&actions, other, log ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        // The test process holds sockets of other tests running at the same time (an
+        // in-process proxy's connections, clients); a child that inherited one would keep it
+        // open after its owner closed it, and that test would wait for a close that never came.
+        _ = childCloseFrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
@@ -165,3 +169,7 @@ public final class ChildProcess: Sendable {
         }
     }
 }
+
+// glibc 2.34+ (Debian 12 has 2.36); not imported without _GNU_SOURCE.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func childCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -35,10 +35,10 @@ public final class RawClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
         }
-        guard connected == 0 else {
-            close(fd)
-            throw TestSupportError(message: "connect failed")
-        }
+        // No close here: a class whose stored properties are all set runs deinit when its
+        // initializer throws, and deinit closes fd. Closing it twice could close another
+        // test's descriptor that took the number meanwhile.
+        guard connected == 0 else { throw TestSupportError(message: "connect failed") }
         var timeout = timeval(tv_sec: Int(readTimeout), tv_usec: Int((readTimeout - Double(Int(readTimeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

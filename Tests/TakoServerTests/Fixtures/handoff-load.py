@@ -3,8 +3,8 @@
 "samples": [first errors]}. Every request must succeed with 200; a server's
 "Connection: close" is obeyed (a new connection for the next request), never an error.
 
-Kinds: keep-alive HTTP, a new connection per request, keep-alive HTTPS (verified with
-CA_FILE), slow requests (/sleep/1500, each on its own connection), and the on-demand app.
+Kinds: keep-alive HTTP, a new connection per request, keep-alive HTTPS and HTTPS with a new
+connection (and handshake) per request (verified with CA_FILE), slow requests (/sleep/1500, each on its own connection), and the on-demand app.
 Usage: handoff-load.py HTTP_PORT HTTPS_PORT HOST ONDEMAND_HOST SECURE_HOST CA_FILE STOP_FILE RESULT_FILE"""
 import http.client, json, os, ssl, sys, threading, time
 
@@ -70,6 +70,7 @@ threads = [
     threading.Thread(target=client, args=("keepalive2", plain, host, "/", True)),
     threading.Thread(target=client, args=("fresh", plain, host, "/", False)),
     threading.Thread(target=client, args=("https", secure, secure_host, "/", True)),
+    threading.Thread(target=client, args=("https-fresh", secure, secure_host, "/", False)),
     threading.Thread(target=client, args=("slow", plain, host, "/sleep/1500", False)),
     threading.Thread(target=client, args=("ondemand", plain, ondemand, "/", False)),
 ]
