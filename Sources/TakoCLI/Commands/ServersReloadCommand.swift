@@ -18,12 +18,7 @@ extension ServersCommand {
         func run() async throws {
             let context = CommandContext(globals)
             try context.ensureHome()
-            let inventory = try ServerInventory.load(home: context.home)
-            guard let entry = inventory.server(named: name) else {
-                throw CLIError("There is no server named '\(name)'.", hint: "tako servers ls lists them.")
-            }
-            let transport = SSHTransport(home: context.home, environment: context.environment, interactive: context.terminal.isInteractive)
-            let server = RemoteServer(entry: entry, transport: transport)
+            let server = try RemoteServer.named(name, context: context)
             _ = try await server.hello()
             let apps = try await server.status().apps
             guard !apps.isEmpty else {
@@ -33,7 +28,7 @@ extension ServersCommand {
             var failed = 0
             for app in apps {
                 do {
-                    _ = try await transport.ctl(entry, ["reload", app.name])
+                    _ = try await server.transport.ctl(server.entry, ["reload", app.name])
                     context.terminal.success("\(name): \(app.name) reloaded")
                 } catch {
                     failed += 1

@@ -18,12 +18,7 @@ extension ServersCommand {
         func run() async throws {
             let context = CommandContext(globals)
             try context.ensureHome()
-            let inventory = try ServerInventory.load(home: context.home)
-            guard let entry = inventory.server(named: name) else {
-                throw CLIError("There is no server named '\(name)'.", hint: "tako servers ls lists them.")
-            }
-            let transport = SSHTransport(home: context.home, environment: context.environment, interactive: context.terminal.isInteractive)
-            let server = RemoteServer(entry: entry, transport: transport)
+            let server = try RemoteServer.named(name, context: context)
             let hello = try await server.hello()
             guard hello.capabilities.contains("graceful_restart") else {
                 throw CLIError(

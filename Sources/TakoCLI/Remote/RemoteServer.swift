@@ -72,3 +72,15 @@ struct RemoteServer: Sendable {
         }
     }
 }
+
+extension RemoteServer {
+    /// The inventory's server `name`, reached over SSH (`servers reload`, `servers restart`).
+    static func named(_ name: String, context: CommandContext) throws -> RemoteServer {
+        let inventory = try ServerInventory.load(home: context.home)
+        guard let entry = inventory.server(named: name) else {
+            throw CLIError("There is no server named '\(name)'.", hint: "tako servers ls lists them.")
+        }
+        let transport = SSHTransport(home: context.home, environment: context.environment, interactive: context.terminal.isInteractive)
+        return RemoteServer(entry: entry, transport: transport)
+    }
+}
