@@ -28,9 +28,11 @@ public final class FrameSocketServer: Sendable {
     static let requestTimeout: TimeAmount = .seconds(10)
 
     private let channel: any Channel
+    private let path: String
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, path: String) {
         self.channel = channel
+        self.path = path
     }
 
     /// Listens on `path` with file mode `mode`. `owner` names the program in the error for a
@@ -48,28 +50,56 @@ public final class FrameSocketServer: Sendable {
             }
             unlink(path)
         }
-        // The socket is created with the umask's mode; narrow it before bind so it is never
-        // reachable with a wider one.
-        let previousMask = umask(0o777 & ~mode)
-        defer { umask(previousMask) }
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 64)
-            // A client may close its sending side after the request (`nc -N`, shutdown(SHUT_WR));
-            // the answer must still reach it.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FrameConnection(responder: responder))
+        // Bound here rather than by NIO, which removes the path when the channel closes: after
+        // a graceful restart the path belongs to the successor (see `close(removingPath:)`).
+        let descriptor = try bind(path, mode: mode)
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                // A client may close its sending side after the request (`nc -N`,
+                // shutdown(SHUT_WR)); the answer must still reach it.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(FrameConnection(responder: responder))
+                    }
                 }
-            }
-            .bind(unixDomainSocketPath: path)
-            .get()
-        chmod(path, mode)
-        return FrameSocketServer(channel: channel)
+                .withBoundSocket(descriptor)
+                .get()
+            return FrameSocketServer(channel: channel, path: path)
+        } catch {
+            Foundation.close(descriptor)
+            unlink(path)
+            throw error
+        }
     }
 
-    public func close() async {
+    /// A listening Unix socket at `path`, never reachable with a wider mode than `mode`.
+    private static func bind(_ path: String, mode: mode_t) throws -> Int32 {
+        guard var address = PortableSocket.unixAddress(path) else {
+            throw UserError("the socket path \(path) is too long", hint: "use a shorter path")
+        }
+        let descriptor = PortableSocket.stream(domain: AF_UNIX)
+        guard descriptor >= 0 else { throw UserError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        // The socket file is created with the umask's mode: narrow it around bind.
+        let previousMask = umask(0o777 & ~mode)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(previousMask)
+        guard bound == 0, listen(descriptor, 64) == 0 else {
+            let reason = String(cString: strerror(errno))
+            Foundation.close(descriptor)
+            throw UserError("cannot listen on \(path): \(reason)", hint: "check the directory's permissions")
+        }
+        chmod(path, mode)
+        return descriptor
+    }
+
+    /// Stops listening (connections being answered finish) and removes the socket's path,
+    /// unless `removingPath` is false: the path was handed to another process.
+    public func close(removingPath: Bool = true) async {
         try? await channel.close()
+        if removingPath { unlink(path) }
     }
 }
 

@@ -22,4 +22,25 @@ public enum ManagementClient {
     public static func isAnswering(path: String) -> Bool {
         FrameSocketClient.isAnswering(path: path)
     }
+
+    /// Sends `command` and decodes the answer's data; an error answer becomes a `UserError`
+    /// with the server's message and hint.
+    public static func call<Payload: Codable & Sendable>(
+        _ command: ManagementCommand, path: String, as: Payload.Type = Payload.self, timeout: Duration = .seconds(600)
+    ) throws(UserError) -> Payload {
+        let frame = try send(ManagementRequest(command), path: path, timeout: timeout)
+        let response: ManagementResponse<Payload>
+        do {
+            response = try ManagementFrame.decode(ManagementResponse<Payload>.self, from: frame)
+        } catch {
+            throw UserError("tako-server gave an answer to '\(command.name)' that cannot be read: \(error)")
+        }
+        switch response.outcome {
+        case .ok(let payload):
+            return payload
+        case .error(let text):
+            let parts = text.components(separatedBy: "\nhint: ")
+            throw UserError(parts[0], hint: parts.count > 1 ? parts[1...].joined(separator: "\nhint: ") : nil)
+        }
+    }
 }

@@ -76,7 +76,9 @@ public struct ReleaseReceiver {
             }
             deploy.secrets = secrets
         }
-        try receiveArchive(from: &reader, to: archive)
+        try reader.receive(
+            size, into: archive, sha256: sha256, what: "release archive", again: "deploy again",
+            writeHint: "check the data directory's permissions")
         try unpack(archive, into: unpacked)
 
         // Into place: a release of the same version moves aside (running instances keep
@@ -131,29 +133,6 @@ public struct ReleaseReceiver {
             throw UserError(
                 "not enough disk space for the release: \(available >> 20) MiB free in \(directory), about \(needed >> 20) MiB needed",
                 hint: "free some space on the host (old releases of other apps, logs), then deploy again")
-        }
-    }
-
-    private func receiveArchive(from reader: inout InputReader, to path: String) throws(UserError) {
-        let file = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard file >= 0 else { throw UserError("cannot create \(path): \(String(cString: strerror(errno)))", hint: "check the data directory's permissions") }
-        defer { close(file) }
-        var hash = SHA256()
-        var received: Int64 = 0
-        while received < size {
-            let chunk = try reader.read(upTo: Int(min(size - received, 1 << 20)))
-            guard !chunk.isEmpty else {
-                throw UserError("the upload ended after \(received) of \(size) bytes", hint: "the connection dropped; deploy again")
-            }
-            hash.update(data: chunk)
-            guard FileDescriptor.writeAll(file, chunk) else {
-                throw UserError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the disk space on the host")
-            }
-            received += Int64(chunk.count)
-        }
-        let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
-        guard digest == sha256 else {
-            throw UserError("the release archive's checksum does not match (received \(digest))", hint: "the upload was corrupted; deploy again")
         }
     }
 
@@ -257,6 +236,34 @@ struct InputReader {
         let got = chunk.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, count) }
         guard got >= 0 else { throw UserError("cannot read the upload: \(String(cString: strerror(errno)))", hint: "deploy again") }
         return Array(chunk.prefix(got))
+    }
+
+    /// Copies exactly `size` bytes into a new file at `path` (mode 0600), which must hash to
+    /// `sha256`; `what` and `again` name the upload and its retry in messages. The caller
+    /// removes the file when this throws.
+    mutating func receive(
+        _ size: Int64, into path: String, sha256: String, what: String, again: String, writeHint: String
+    ) throws(UserError) {
+        let file = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard file >= 0 else { throw UserError("cannot create \(path): \(String(cString: strerror(errno)))", hint: writeHint) }
+        defer { close(file) }
+        var hash = SHA256()
+        var received: Int64 = 0
+        while received < size {
+            let chunk = try read(upTo: Int(min(size - received, 1 << 20)))
+            guard !chunk.isEmpty else {
+                throw UserError("the upload ended after \(received) of \(size) bytes", hint: "the connection dropped; \(again)")
+            }
+            hash.update(data: chunk)
+            guard FileDescriptor.writeAll(file, chunk) else {
+                throw UserError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check the disk space on the host")
+            }
+            received += Int64(chunk.count)
+        }
+        let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        guard digest == sha256 else {
+            throw UserError("the \(what)'s checksum does not match (received \(digest))", hint: "the upload was corrupted; \(again)")
+        }
     }
 
     /// One newline-terminated line (without the newline), at most `limit` bytes.

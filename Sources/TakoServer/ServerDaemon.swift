@@ -17,6 +17,7 @@ public final class ServerDaemon: Sendable {
     private let statusTask: Task<Void, Never>
     private let restartState = Mutex<(inProgress: Bool, executable: String?, arguments: [String])>((false, nil, []))
     private let handedOff = AsyncStream<Void>.makeStream()
+    private let hardRestarts = AsyncStream<Void>.makeStream()
     /// The port the HTTP listener bound (the configured one, or the one picked for port 0).
     public let httpPort: Int
     /// The port the HTTPS listener bound.
@@ -137,10 +138,10 @@ public final class ServerDaemon: Sendable {
                     continuation.resume()
                 }.start()
             }
-            // The predecessor has closed its management socket (which removes its path) and
-            // stopped accepting: the path and the listeners are this process's now.
+            // The predecessor has moved this process's socket over its own path (so the path
+            // always answers) and stopped accepting: the listeners are this process's now.
             do {
-                guard rename(socketPath, config.socket) == 0 else {
+                if access(socketPath, F_OK) == 0, rename(socketPath, config.socket) != 0 {
                     throw UserError("cannot move the management socket into place at \(config.socket): \(String(cString: strerror(errno)))")
                 }
                 _ = try await listen()
@@ -184,10 +185,35 @@ public final class ServerDaemon: Sendable {
             $0.executable = executable
             $0.arguments = arguments
         }
-        await runtime.setRestartHandler { [weak self] in
+        await runtime.setRestartHandler(executable: executable) { [weak self] hard in
             guard let self else { throw UserError("tako-server is stopping") }
-            return try await self.restart()
+            return hard ? try self.requestHardRestart() : try await self.restart()
         }
+    }
+
+    /// The binary and arguments restarts run (this process's own, see `enableRestarts`).
+    public var restartCommand: (executable: String, arguments: [String])? {
+        restartState.withLock { state in state.executable.map { ($0, state.arguments) } }
+    }
+
+    /// `restart_server` with `hard`: claims the restart and lets `waitUntilHardRestart`
+    /// return, so the caller can answer before the process stops.
+    func requestHardRestart() throws(UserError) -> Int32 {
+        let claimed = restartState.withLock { state -> Bool in
+            guard !state.inProgress, state.executable != nil else { return false }
+            state.inProgress = true
+            return true
+        }
+        guard claimed else { throw UserError("a restart is already in progress", hint: "wait for it to finish") }
+        FileHandle.standardError.write(Data("tako-server: hard restart requested\n".utf8))
+        hardRestarts.continuation.yield()
+        return getpid()
+    }
+
+    /// Returns once a hard restart was requested: the caller shuts down, then runs
+    /// `executeAgain()`.
+    public func waitUntilHardRestart() async {
+        for await _ in hardRestarts.stream { return }
     }
 
     /// A graceful restart (SIGHUP, `restart_server`): starts a successor, and once it is
@@ -229,9 +255,13 @@ public final class ServerDaemon: Sendable {
             throw error
         }
         statusTask.cancel()
-        // The socket's path is the successor's now: close ours (NIO removes the path, which
-        // the successor fills once it has the go).
-        await management.close()
+        // The successor's socket replaces ours at the path in one step (rename), so a client
+        // never finds the path without a server; ours closes after (its connections finish).
+        if rename(config.socket + ".next", config.socket) != 0 {
+            FileHandle.standardError.write(Data(
+                "tako-server: cannot move the successor's socket into place: \(String(cString: strerror(errno)))\n".utf8))
+        }
+        await management.close(removingPath: false)
         await proxy.stopAccepting()
         let line = Array("go\n".utf8)
         _ = write(go, line, line.count)

@@ -140,17 +140,40 @@ enum HandoffSpawner {
         return nil
     }
 
-    /// This executable, for the successor of a graceful restart: argv[0] resolved (an upgrade
-    /// replaces the file at that path), else `/proc/self/exe`.
+    /// This executable, for the successor of a graceful restart: argv[0] with symlinks
+    /// resolved (an upgrade replaces the file at that path, which must be the real file:
+    /// `/usr/local/bin/tako-server` links to `/opt/tako/bin/tako-server`), else
+    /// `/proc/self/exe`.
     static func currentExecutable() -> String {
         let first = CommandLine.arguments[0]
         if first.contains("/") {
-            return URL(fileURLWithPath: first).standardizedFileURL.path
+            return URL(fileURLWithPath: first).resolvingSymlinksInPath().standardizedFileURL.path
         }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             let candidate = "\(directory)/\(first)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return URL(fileURLWithPath: candidate).resolvingSymlinksInPath().standardizedFileURL.path
+            }
         }
         return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? first
+    }
+}
+
+extension ServerDaemon {
+    /// A hard restart's second half, after `shutdown()`: this process becomes a fresh
+    /// tako-server by executing `executable` in place — the same pid, so systemd (or whoever
+    /// watches it) keeps tracking it. No descriptor but stdio survives the exec. Returns only
+    /// when the exec failed, with why.
+    public static func executeAgain(executable: String, arguments: [String]) -> UserError {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) }
+            ?? Array(3..<Int32(clamping: min(sysconf(Int32(_SC_OPEN_MAX)), 65536)))
+        for descriptor in open where descriptor > 2 {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        execv(executable, argv)
+        let reason = String(cString: strerror(errno))
+        argv.forEach { free($0) }
+        return UserError("cannot start \(executable) again: \(reason)", hint: "start tako-server by hand (systemctl start tako-server)")
     }
 }

@@ -32,8 +32,12 @@ public actor ServerRuntime {
     private let supervisorDependencies: @Sendable (any AppSupervisorObserver) -> AppSupervisor.Dependencies
     private var apps: [String: App] = [:]
     private var upgradeOwner: String?
-    /// Starts a successor and hands over (`restart_server`); set by the daemon.
-    private var restartHandler: (@Sendable () async throws -> Int32)?
+    /// Starts a successor and hands over (`restart_server`), or with `hard` schedules a stop
+    /// and a fresh start of this process; set by the daemon, with the binary it restarts from.
+    private var restartHandler: (@Sendable (_ hard: Bool) async throws -> Int32)?
+    private var executable: String?
+    /// When this process started (`hello.started_at`).
+    private let startedAt = Date().timeIntervalSince1970
     /// A graceful restart is under way: state must not change until the successor, which
     /// restored it already, has taken over.
     private var restarting = false
@@ -135,15 +139,16 @@ public actor ServerRuntime {
                 "protocol version mismatch: the client speaks version \(request.protocolVersion), tako-server \(TakoVersion.current) speaks \(ManagementProtocol.version)",
                 hint: "upgrade the older of the CLI and tako-server")
         }
+        // The upgrade first: during an upgrade's handoff its lock is the better explanation.
+        if request.command.isMutating, let owner = upgradeOwner {
+            return Self.errorFrame(
+                "tako-server is being upgraded (lock held by '\(owner)'); '\(request.command.name)' is refused until it finishes",
+                hint: "wait for the upgrade to finish; if it was interrupted, run it again from the same machine, or release the lock on the host with: tako-server ctl exit-upgrading '\(owner)'")
+        }
         if request.command.isMutating, restarting {
             return Self.errorFrame(
                 "tako-server is restarting gracefully; '\(request.command.name)' is refused until the new server has taken over",
                 hint: "try again in a few seconds")
-        }
-        if request.command.isMutating, let owner = upgradeOwner {
-            return Self.errorFrame(
-                "tako-server is being upgraded (lock held by '\(owner)'); '\(request.command.name)' is refused until it finishes",
-                hint: "wait for the upgrade to finish, or release it with exit_upgrading")
         }
         do {
             let response = try await handle(request.command)
@@ -161,8 +166,11 @@ public actor ServerRuntime {
         switch command {
         case .hello:
             return try Self.okFrame(HelloInfo(
-                capabilities: ManagementCommand.allNames + ["on_demand_cold_start", "idle_scale_to_zero", "release_upload", "graceful_restart"],
-                pid: getpid()))
+                capabilities: ManagementCommand.allNames + [
+                    "on_demand_cold_start", "idle_scale_to_zero", "release_upload", "graceful_restart", "hard_restart",
+                    "binary_upgrade",
+                ],
+                pid: getpid(), startedAt: startedAt))
         case .serverInfo:
             return try Self.okFrame(serverInfo())
         case .deploy(let request):
@@ -203,11 +211,11 @@ public actor ServerRuntime {
             try await existing(app).supervisor.restart()
             try state.setStopped(app: app, false)
             return try Self.okFrame(EmptyPayload())
-        case .restartServer:
+        case .restartServer(let hard):
             guard let restartHandler else {
                 throw UserError("this tako-server cannot restart itself", hint: "restart it with its service manager")
             }
-            let pid = try await restartHandler()
+            let pid = try await restartHandler(hard)
             return try Self.okFrame(ServerRestart(pid: pid, previousPid: getpid()))
         case .enterUpgrading(let owner):
             if let current = upgradeOwner, current != owner {
@@ -238,7 +246,7 @@ public actor ServerRuntime {
             mode: upgradeOwner == nil ? .normal : .upgrading, socket: config.socket, dataDir: config.dataDir,
             httpPort: httpPort, httpsPort: httpsPort, serverVersion: TakoVersion.current,
             tlsIssuer: config.tlsIssuer.rawValue, acmeStaging: config.acmeStaging, acmeEmail: config.acmeEmail,
-            acmeDirectoryURL: config.acmeDirectoryURL)
+            acmeDirectoryURL: config.acmeDirectoryURL, executable: executable)
     }
 
     // MARK: Deploy
@@ -513,7 +521,8 @@ public actor ServerRuntime {
         }
     }
 
-    func setRestartHandler(_ handler: @escaping @Sendable () async throws -> Int32) {
+    func setRestartHandler(executable: String, _ handler: @escaping @Sendable (_ hard: Bool) async throws -> Int32) {
+        self.executable = executable
         restartHandler = handler
     }
 

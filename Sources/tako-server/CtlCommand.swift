@@ -15,7 +15,7 @@ struct CtlCommand: ParsableCommand {
         abstract: "Send one command to the running tako-server and print its answer as JSON.",
         subcommands: [
             Hello.self, ServerInfoCommand.self, Routes.self, Status.self, Logs.self, Deploy.self, Ship.self, Stop.self,
-            Delete.self, Reload.self, UpdateSecrets.self, Releases.self, Rollback.self, Restart.self, EnterUpgrading.self,
+            Delete.self, Reload.self, UpdateSecrets.self, Releases.self, Rollback.self, Restart.self, Upgrade.self, EnterUpgrading.self,
             ExitUpgrading.self, Request.self,
         ]
     )
@@ -51,6 +51,14 @@ struct CtlCommand: ParsableCommand {
                 throw report(error, code: 3)
             }
             try print(frame)
+        }
+
+        /// Prints a payload this command made itself the way answers' `data` are printed.
+        func printPayload(_ payload: some Encodable) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            guard let json = try? encoder.encode(payload) else { throw report(UserError("cannot encode the answer"), code: 1) }
+            FileHandle.standardOutput.write(json + Data("\n".utf8))
         }
 
         /// Prints an answer's `data` as JSON, or reports its error.
@@ -236,9 +244,54 @@ struct CtlCommand: ParsableCommand {
 
     struct Restart: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restart tako-server gracefully: a new process takes over once its apps are healthy.")
+            abstract: "Restart tako-server gracefully: a new process takes over once its apps are healthy.",
+            discussion: """
+                With --hard: a plain stop and start instead (in-flight requests finish, the apps \
+                stop, new connections are refused until the server is back). Waits until the \
+                restarted server answers.
+                """)
         @OptionGroup var connection: Connection
-        func run() throws { try connection.send(.restartServer) }
+        @Flag(help: "Stop and start instead of handing over (connections are refused meanwhile).") var hard = false
+        @Option(help: "With --hard: seconds to wait for the server to answer again.") var timeout = 300
+
+        func run() throws {
+            guard hard else { return try connection.send(.restartServer(hard: false)) }
+            let path = try connection.socketPath()
+            let restart: ServerRestart
+            do {
+                restart = try HardRestart.perform(socket: path, timeout: .seconds(timeout))
+            } catch {
+                throw report(error, code: ManagementClient.isAnswering(path: path) ? 1 : 3)
+            }
+            try connection.printPayload(restart)
+        }
+    }
+
+    struct Upgrade: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive a new tako-server binary on stdin and hand over to it without downtime (what tako servers upgrade runs).",
+            discussion: """
+                Takes the upgrade lock as --owner, reads exactly --size bytes whose SHA-256 must be \
+                --sha256, checks that the file runs here (--version), keeps the running binary as \
+                tako-server.previous beside it, puts the new one in its place and restarts \
+                gracefully onto it. Any failure puts the previous binary back while the running \
+                server keeps serving. Prints the versions and pids before and after.
+                """)
+        @OptionGroup var connection: Connection
+        @Option(help: "The binary's size in bytes.") var size: Int64
+        @Option(help: "The binary's SHA-256, in hex.") var sha256: String
+        @Option(help: "Who upgrades, recorded in the upgrade lock.") var owner: String
+
+        func run() throws {
+            let path = try connection.socketPath()
+            let upgrade: ServerUpgrade
+            do {
+                upgrade = try BinaryUpgrade(size: size, sha256: sha256, owner: owner).perform(socket: path)
+            } catch {
+                throw report(error, code: ManagementClient.isAnswering(path: path) ? 1 : 3)
+            }
+            try connection.printPayload(upgrade)
+        }
     }
 
     struct EnterUpgrading: ParsableCommand {

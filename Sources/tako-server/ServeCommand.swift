@@ -22,6 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The server configuration file.")
     var config: String?
 
+    /// How the daemon's run ended.
+    enum Outcome: Sendable {
+        case stop, handedOver, hardRestart
+    }
+
     func run() async throws {
         do {
             let (path, explicit) = ServerConfig.location(flag: config)
@@ -34,10 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
                 "tako-server \(TakoVersion.current) (pid \(getpid())) listening on http://\(settings.listenHost):\(daemon.httpPort) and https://\(settings.listenHost):\(daemon.httpsPort), management socket \(settings.socket)\(inheritance.map { " (took over from pid \($0.parent))" } ?? "")\n".utf8))
             await daemon.enableRestarts(
                 executable: ServerDaemon.currentExecutable(), arguments: Array(CommandLine.arguments.dropFirst()))
-            let handedOver = await withTaskGroup(of: Bool.self) { group in
+            let outcome = await withTaskGroup(of: Outcome.self) { group in
                 group.addTask {
                     for await signal in TerminationSignal.stream([SIGTERM, SIGINT, SIGHUP]) {
-                        guard signal == SIGHUP else { return false }
+                        guard signal == SIGHUP else { return .stop }
                         FileHandle.standardError.write(Data("tako-server: SIGHUP\n".utf8))
                         do {
                             _ = try await daemon.restart()
@@ -46,22 +51,32 @@ struct ServeCommand: AsyncParsableCommand {
                             FileHandle.standardError.write(Data("tako-server: graceful restart failed: \(message)\n".utf8))
                         }
                     }
-                    return false
+                    return .stop
                 }
                 group.addTask {
                     await daemon.waitUntilHandedOff()
-                    return true
+                    return .handedOver
                 }
-                let first = await group.next() ?? false
+                group.addTask {
+                    await daemon.waitUntilHardRestart()
+                    return .hardRestart
+                }
+                let first = await group.next() ?? .stop
                 group.cancelAll()
                 return first
             }
-            if handedOver {
+            switch outcome {
+            case .handedOver:
                 await daemon.finishHandoff()
-                return
+            case .stop:
+                FileHandle.standardError.write(Data("tako-server stopping\n".utf8))
+                await daemon.shutdown()
+            case .hardRestart:
+                FileHandle.standardError.write(Data("tako-server stopping for a hard restart\n".utf8))
+                await daemon.shutdown()
+                let (executable, arguments) = daemon.restartCommand ?? (ServerDaemon.currentExecutable(), [])
+                throw report(ServerDaemon.executeAgain(executable: executable, arguments: arguments))
             }
-            FileHandle.standardError.write(Data("tako-server stopping\n".utf8))
-            await daemon.shutdown()
         } catch let error as any UserFacingError {
             throw report(error)
         }

@@ -16,7 +16,7 @@ import Testing
         .stop(app: "web"), .delete(app: "web"), .updateSecrets(app: "web", secrets: ["TOKEN": "s3cr=t"]),
         .updateSecrets(app: "web", secrets: [:]), .reload(app: "web"),
         .enterUpgrading(owner: "upgrade-42"), .exitUpgrading(owner: "upgrade-42"),
-        .releases(app: "web"), .rollback(app: "web", version: nil), .rollback(app: "web", version: "abc12345"), .restartServer,
+        .releases(app: "web"), .rollback(app: "web", version: nil), .rollback(app: "web", version: "abc12345"), .restartServer(hard: false), .restartServer(hard: true),
         .deploy(DeployRequest(app: "w", version: "v", env: "e", releasePath: "/r", routes: [], instances: 1, idleTimeoutSecs: 1, secrets: ["K": "v"])),
     ]
 

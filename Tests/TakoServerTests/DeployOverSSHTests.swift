@@ -16,7 +16,8 @@ final class DeployFixture {
     let project: URL
 
     /// `mapped`: whether tako.toml maps the hosts to production (`[servers.hN]`).
-    init(hosts count: Int = 2, app: String = "hello", mapped: Bool = true) throws {
+    /// `ownBinaries`: each server runs its own copy of tako-server, which an upgrade may replace.
+    init(hosts count: Int = 2, app: String = "hello", mapped: Bool = true, ownBinaries: Bool = false) throws {
         client = try SSHHost.Client()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("tako-deploy-\(UUID().uuidString.prefix(8))")
         home = root.appendingPathComponent("home")
@@ -24,7 +25,7 @@ final class DeployFixture {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
         for index in 0..<count {
-            let server = try ServerProcess()
+            let server = try ServerProcess(ownBinary: ownBinaries)
             let host = try SSHHost(
                 address: "127.0.0.\(index + 2)", client: client,
                 environment: ["PATH": "\(BuiltProducts.directory.path):/usr/local/bin:/usr/bin:/bin", "TAKO_SERVER_CONFIG": server.configPath])
@@ -116,6 +117,41 @@ struct DeployOverSSHTests {
         // The build is left in .tako/build, one at a time.
         let builds = try FileManager.default.contentsOfDirectory(atPath: fixture.project.appendingPathComponent(".tako/build").path)
         #expect(builds.sorted() == [version, "\(version).tar.gz"])
+    }
+
+    @Test("servers upgrade hands over to an uploaded binary; a candidate that crashes is undone and reported; restart --hard")
+    func upgradeOverSSH() throws {
+        let fixture = try DeployFixture(hosts: 1, ownBinaries: true)
+        try fixture.addServers()
+        #expect(try fixture.tako(["deploy", "--yes"]).status == 0)
+        let server = fixture.servers[0]
+        let oldPID = try #require(try server.serverPID())
+        let candidate = fixture.home.appendingPathComponent("tako-server-new").path
+        try FileManager.default.copyItem(atPath: BuiltProducts.path("tako-server"), toPath: candidate)
+        let upgrade = try fixture.tako(["servers", "upgrade", "h0", "--binary", candidate])
+        #expect(upgrade.status == 0, "\(upgrade.output)")
+        #expect(upgrade.stderr.contains("h0: tako-server 0.1.0 → 0.1.0 without downtime (pid \(oldPID) → "), "\(upgrade.stderr)")
+        let newPID = try #require(try server.serverPID())
+        #expect(newPID != oldPID)
+        #expect(try server.handedOver(to: newPID) == 0)
+        #expect(try server.get("hello.test").status == 200)
+
+        let crash = fixture.home.appendingPathComponent("crashing-tako-server").path
+        try "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 9.9.9; exit 0; fi\nexit 70\n".write(toFile: crash, atomically: true, encoding: .utf8)
+        chmod(crash, 0o755)
+        let failed = try fixture.tako(["servers", "upgrade", "h0", "--binary", crash])
+        #expect(failed.status == 1, "\(failed.output)")
+        #expect(failed.stderr.contains("h0: the new tako-server 9.9.9 did not take over, so the upgrade was undone"), "\(failed.stderr)")
+        #expect(try server.serverPID() == newPID)
+        #expect(try server.get("hello.test").status == 200)
+
+        let missing = try fixture.tako(["servers", "upgrade", "h0", "--binary", "/nonexistent/tako-server"])
+        #expect(missing.status != 0 && missing.stderr.contains("There is no readable file at /nonexistent/tako-server."), "\(missing.output)")
+
+        let hard = try fixture.tako(["servers", "restart", "h0", "--hard"])
+        #expect(hard.status == 0 && hard.stderr.contains("h0: tako-server stopped and started again (pid \(newPID))"), "\(hard.output)")
+        try server.readPortsAgain()
+        #expect(try server.get("hello.test").status == 200)
     }
 
     @Test("a host that is down fails alone: the other is deployed and the exit status says so")

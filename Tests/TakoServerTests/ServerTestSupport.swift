@@ -17,6 +17,9 @@ final class ServerProcess {
     private(set) var process: ChildProcess?
     /// A server that took over from `process` by a graceful restart (not this test's child).
     private(set) var successor: Int32?
+    /// The binary it runs: the build's, or with `ownBinary` a link to it in `directory/bin`
+    /// that an upgrade may replace without touching the build.
+    let binary: String
 
     /// `settings` are extra `[server]` lines (timeouts for tests that wait on them);
     /// `certificates` are placed in the store before the server starts.
@@ -25,10 +28,19 @@ final class ServerProcess {
     init(
         settings: String = "start_timeout = 10\ndrain_timeout = 2",
         certificates: [String: (chain: [UInt8], key: [UInt8])] = [:],
-        issuer: String = "none", acme: String = "", fixedHTTPPort: Int = 0
+        issuer: String = "none", acme: String = "", fixedHTTPPort: Int = 0, ownBinary: Bool = false
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if ownBinary {
+            let bin = directory.appendingPathComponent("bin")
+            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+            binary = bin.appendingPathComponent("tako-server").path
+            // A hard link: an upgrade renames a new file over the path, never writes this inode.
+            try FileManager.default.linkItem(atPath: BuiltProducts.path("tako-server"), toPath: binary)
+        } else {
+            binary = BuiltProducts.path("tako-server")
+        }
         socket = directory.appendingPathComponent("tako.sock").path
         configPath = directory.appendingPathComponent("server-config.toml").path
         logPath = directory.appendingPathComponent("server.log").path
@@ -54,22 +66,24 @@ final class ServerProcess {
             try Data(pem.chain).write(to: folder.appendingPathComponent("fullchain.pem"))
             try Data(pem.key).write(to: folder.appendingPathComponent("privkey.pem"))
         }
-        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath)
+        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath, binary: binary)
     }
 
     /// Starts the binary and reads its ports from its first line:
     /// "tako-server 0.1.0 listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..."
-    static func launch(configPath: String, log: String) throws -> (ChildProcess, http: Int, https: Int) {
-        let process = try spawn(configPath: configPath, log: log)
+    static func launch(
+        configPath: String, log: String, binary: String = BuiltProducts.path("tako-server")
+    ) throws -> (ChildProcess, http: Int, https: Int) {
+        let process = try spawn(configPath: configPath, log: log, binary: binary)
         guard let http = port(in: process.firstLine), let https = port(in: process.firstLine, scheme: "https") else {
             throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(read(log))")
         }
         return (process, http, https)
     }
 
-    static func spawn(configPath: String, log: String) throws -> ChildProcess {
+    static func spawn(configPath: String, log: String, binary: String = BuiltProducts.path("tako-server")) throws -> ChildProcess {
         try ChildProcess(
-            [BuiltProducts.path("tako-server"), "--config", configPath],
+            [binary, "--config", configPath],
             environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8"],
             readyOn: STDERR_FILENO, log: log)
     }
@@ -103,7 +117,17 @@ final class ServerProcess {
 
     /// Starts the server again with the same configuration and data.
     func restart() throws {
-        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath)
+        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath, binary: binary)
+    }
+
+    /// After a hard restart (same process, ports picked again when configured as 0): the
+    /// ports from the last "listening on" line of the log.
+    func readPortsAgain() throws {
+        let line = Self.read(logPath).split(separator: "\n").last { $0.contains(" listening on ") }.map(String.init) ?? ""
+        guard let http = Self.port(in: line), let https = Self.port(in: line, scheme: "https") else {
+            throw TestSupportError(message: "no listening line in the log:\n\(Self.read(logPath))")
+        }
+        (httpPort, httpsPort) = (http, https)
     }
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }
@@ -115,9 +139,20 @@ final class ServerProcess {
 
     /// After a graceful restart: waits for the old process to exit (it drains first) and
     /// remembers the successor, which the test must stop in the end.
+    /// A successor that hands over in turn is waited for the same way; its exit status is
+    /// not this test's to read (0 is returned once it is gone).
     func handedOver(to pid: Int32, timeout: Duration = .seconds(30)) throws -> Int32 {
+        let previous = successor
         successor = pid
-        guard let process else { return -1 }
+        guard let process else {
+            guard let previous, previous != pid else { return -1 }
+            let deadline = ContinuousClock.now + timeout
+            while kill(previous, 0) == 0, !Self.isZombie(previous), ContinuousClock.now < deadline { usleep(50_000) }
+            guard kill(previous, 0) != 0 || Self.isZombie(previous) else {
+                throw TestSupportError(message: "the old tako-server \(previous) did not exit")
+            }
+            return 0
+        }
         let deadline = ContinuousClock.now + timeout
         while !process.hasExited, ContinuousClock.now < deadline { usleep(50_000) }
         guard process.hasExited else { throw TestSupportError(message: "the old tako-server \(process.pid) did not exit") }
@@ -180,6 +215,34 @@ final class ServerProcess {
                 message: "ctl \(arguments.joined(separator: " ")) failed: \(result.output)\n--- server log\n\(Self.read(logPath))")
         }
         return json
+    }
+
+    /// `ctl upgrade` with `candidate` on stdin, as `tako servers upgrade` runs it over SSH;
+    /// `sha256` overrides the checksum sent.
+    func upgrade(with candidate: String, sha256: String? = nil, owner: String = "tester@test") throws -> ProgramResult {
+        let size = (try FileManager.default.attributesOfItem(atPath: candidate)[.size] as? Int) ?? 0
+        let digest = try sha256 ?? Self.sha256(of: candidate)
+        return try Program.run(
+            "/bin/sh",
+            ["-c", "exec \"$0\" ctl upgrade --socket \"$1\" --size \"$2\" --sha256 \"$3\" --owner \"$4\" < \"$5\"",
+             BuiltProducts.path("tako-server"), socket, String(size), digest, owner, candidate])
+    }
+
+    static func sha256(of path: String) throws -> String {
+        String(try Program.run("/usr/bin/sha256sum", [path]).stdout.prefix(64))
+    }
+
+    static func inode(_ path: String) -> UInt64? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? NSNumber)?.uint64Value
+    }
+
+    /// The SHA-256 fingerprint of the certificate the HTTPS listener presents for `host`.
+    func servedCertificate(_ host: String) throws -> String {
+        let result = try Program.run(
+            "/bin/sh",
+            ["-c", "openssl s_client -connect 127.0.0.1:\"$0\" -servername \"$1\" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256",
+             String(httpsPort), host])
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A release directory holding the fixture app as `main.py`.

@@ -7,7 +7,7 @@ struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "servers",
         abstract: "Manage the servers you deploy to.",
-        subcommands: [Add.self, Remove.self, List.self, Status.self, Reload.self, Restart.self]
+        subcommands: [Add.self, Remove.self, List.self, Status.self, Reload.self, Restart.self, Upgrade.self]
     )
 }
 

@@ -28,9 +28,23 @@ struct RemoteServer: Sendable {
         return info
     }
 
+    /// tako-server's `hello` as it is, whatever protocol it speaks (an upgrade must reach a
+    /// server older than this CLI).
+    func greeting() async throws(UserError) -> HelloInfo {
+        try await call(["hello"])
+    }
+
     /// A graceful restart of tako-server (`ctl restart`): answers once the successor serves.
-    func restart() async throws(UserError) -> ServerRestart {
-        try await call(["restart"])
+    /// `hard`: a plain stop and start instead, answered once the server is back.
+    func restart(hard: Bool = false) async throws(UserError) -> ServerRestart {
+        try await call(["restart"] + (hard ? ["--hard"] : []))
+    }
+
+    /// Uploads a tako-server binary and hands over to it (`ctl upgrade`).
+    func upgrade(binary: BuiltRelease, owner: String, progress: (@Sendable (Int64) -> Void)?) async throws(UserError) -> ServerUpgrade {
+        try await call(
+            ["upgrade", "--size", String(binary.size), "--sha256", binary.sha256, "--owner", owner],
+            input: .file(prefix: Data(), path: binary.path.path, progress: progress))
     }
 
     func serverInfo() async throws(UserError) -> ServerInfo {

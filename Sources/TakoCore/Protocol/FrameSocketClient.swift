@@ -86,15 +86,8 @@ public struct FrameSocketClient: Sendable {
     }
 
     private func connect() throws(UserError) -> Int32 {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
-            throw UserError("the socket path \(path) is too long", hint: "use a path shorter than \(capacity) bytes")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-            raw[path.utf8.count] = 0
+        guard var address = PortableSocket.unixAddress(path) else {
+            throw UserError("the socket path \(path) is too long", hint: "use a path shorter than \(MemoryLayout.size(ofValue: sockaddr_un().sun_path)) bytes")
         }
         let fd = PortableSocket.stream(domain: AF_UNIX)
         guard fd >= 0 else { throw UserError("cannot create a socket: \(String(cString: strerror(errno)))") }

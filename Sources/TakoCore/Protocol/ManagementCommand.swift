@@ -38,8 +38,10 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
     /// the same rolling update as a deploy; answers the app's ``AppStatus``.
     case rollback(app: String, version: String?)
     /// Restart tako-server gracefully: a successor takes over once its apps are healthy
-    /// (see docs/server.md); answers ``ServerRestart`` once it serves.
-    case restartServer
+    /// (see docs/server.md); answers ``ServerRestart`` once it serves. With `hard`, a plain
+    /// stop and start instead (connections are refused meanwhile): the server answers at
+    /// once with its own pid in both fields, then drains, stops and executes itself again.
+    case restartServer(hard: Bool)
 
     /// The number of log lines sent when a `logs` request does not say.
     public static let defaultLogLines = 100
@@ -81,7 +83,7 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case command, app, follow, lines, secrets, owner, version
+        case command, app, follow, lines, secrets, owner, version, hard
     }
 
     public init(from decoder: any Decoder) throws {
@@ -97,7 +99,7 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
         case "routes":
             self = .routes
         case "restart_server":
-            self = .restartServer
+            self = .restartServer(hard: try container.decodeIfPresent(Bool.self, forKey: .hard) ?? false)
         case "status":
             self = .status(app: try container.decodeIfPresent(String.self, forKey: .app))
         case "logs":
@@ -136,8 +138,10 @@ public enum ManagementCommand: Codable, Hashable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .command)
         switch self {
-        case .hello, .serverInfo, .routes, .restartServer:
+        case .hello, .serverInfo, .routes:
             break
+        case .restartServer(let hard):
+            if hard { try container.encode(true, forKey: .hard) }
         case .deploy(let request):
             // Same encoder, so the request's fields land beside "command".
             try request.encode(to: encoder)

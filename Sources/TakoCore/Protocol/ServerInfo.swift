@@ -22,11 +22,14 @@ public struct ServerInfo: Codable, Hashable, Sendable {
     public var acmeStaging: Bool?
     public var acmeEmail: String?
     public var acmeDirectoryURL: String?
+    /// The binary a graceful restart starts (the daemon's own path): what an upgrade
+    /// replaces. Absent from servers that cannot upgrade themselves.
+    public var executable: String?
 
     public init(
         mode: Mode, socket: String, dataDir: String, httpPort: Int, httpsPort: Int,
         serverVersion: String? = nil, tlsIssuer: String? = nil, acmeStaging: Bool? = nil,
-        acmeEmail: String? = nil, acmeDirectoryURL: String? = nil
+        acmeEmail: String? = nil, acmeDirectoryURL: String? = nil, executable: String? = nil
     ) {
         self.mode = mode
         self.socket = socket
@@ -38,6 +41,7 @@ public struct ServerInfo: Codable, Hashable, Sendable {
         self.acmeStaging = acmeStaging
         self.acmeEmail = acmeEmail
         self.acmeDirectoryURL = acmeDirectoryURL
+        self.executable = executable
     }
 
     // Synthesized coding uses encodeIfPresent for optionals, so nil fields are omitted.
@@ -51,5 +55,6 @@ public struct ServerInfo: Codable, Hashable, Sendable {
         case acmeStaging = "acme_staging"
         case acmeEmail = "acme_email"
         case acmeDirectoryURL = "acme_directory_url"
+        case executable
     }
 }

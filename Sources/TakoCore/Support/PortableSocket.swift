@@ -29,4 +29,17 @@ public enum PortableSocket {
         return fd
         #endif
     }
+
+    /// The address of the Unix socket at `path`; nil when the path does not fit.
+    public static func unixAddress(_ path: String) -> sockaddr_un? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+            raw[path.utf8.count] = 0
+        }
+        return address
+    }
 }
