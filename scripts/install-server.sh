@@ -5,13 +5,16 @@
 #   sudo ./install-server.sh https://example.com/releases/tako-server-linux-x86_64
 #
 # - creates the `tako` user and group (the deploy user, owner of /opt/tako),
-# - installs the binary (a path or an http(s) URL) as /usr/local/bin/tako-server,
+# - installs the binary (a path or an http(s) URL) as /opt/tako/bin/tako-server, owned by
+#   tako so that `tako servers upgrade` can replace it over SSH, with /usr/local/bin/tako-server
+#   linking to it (on the PATH for `tako-server ctl`),
 # - creates /opt/tako (data) and /var/run/tako (the management socket, group tako),
 # - lets tako-server bind ports 80 and 443 without root (setcap cap_net_bind_service),
 # - authorises TAKO_SSH_PUBKEY (if set) for ssh as tako,
 # - with systemd: installs and starts tako-server.service and checks it is active;
 #   without: says how to start it.
-# Safe to run again (an upgrade of the binary restarts the unit).
+# Safe to run again: with systemd, a running server is restarted gracefully (systemctl reload:
+# the new binary takes over with no downtime).
 set -euo pipefail
 
 fail() { echo "error: $1" >&2; [ -n "${2:-}" ] && echo "hint: $2" >&2; exit 1; }
@@ -19,8 +22,9 @@ fail() { echo "error: $1" >&2; [ -n "${2:-}" ] && echo "hint: $2" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || fail "install-server.sh must run as root" "run it with sudo"
 [ $# -eq 1 ] || fail "give the tako-server binary: a path or an http(s) URL" "usage: install-server.sh PATH|URL"
 source=$1
-BIN=/usr/local/bin/tako-server
 DATA=/opt/tako
+BIN=$DATA/bin/tako-server
+LINK=/usr/local/bin/tako-server
 RUN=/var/run/tako
 
 getent group tako >/dev/null || groupadd --system tako
@@ -40,15 +44,24 @@ case $source in
 esac
 chmod 0755 "$tmp"
 "$tmp" --version >/dev/null 2>&1 || fail "$source is not a tako-server binary for this machine" "download the Linux build for $(uname -m)"
-install -m 0755 -o root -g root "$tmp" "$BIN"
-echo "installed $BIN ($("$BIN" --version))"
-
 install -d -m 0750 -o tako -g tako "$DATA"
+install -d -m 0755 -o tako -g tako "$DATA/bin"
 install -d -m 0750 -o tako -g tako "$RUN"
+# Written beside the target and renamed over it: a running server keeps its old file, and
+# the path is never missing or half-written.
+install -m 0755 -o tako -g tako "$tmp" "$BIN.new"
+mv -f "$BIN.new" "$BIN"
+# An earlier install kept the binary itself at the link's path.
+ln -sfn "$BIN" "$LINK"
+echo "installed $BIN ($("$BIN" --version)), linked from $LINK"
+# Under systemd the unit grants the capability (AmbientCapabilities), which survives an
+# upgrade; the file capability is for hosts without systemd (a binary replaced by `tako
+# servers upgrade` loses it, but the graceful handoff passes the bound sockets on, so only a
+# cold start there needs this script again).
 if command -v setcap >/dev/null; then
   setcap cap_net_bind_service=+ep "$BIN"
 else
-  echo "warning: setcap is missing (apt-get install libcap2-bin); tako-server cannot bind ports 80/443 as tako" >&2
+  echo "warning: setcap is missing (apt-get install libcap2-bin); tako-server cannot bind ports 80/443 as tako without systemd" >&2
 fi
 
 if [ -n "${TAKO_SSH_PUBKEY:-}" ]; then
@@ -94,7 +107,12 @@ WantedBy=multi-user.target
 UNIT
   systemctl daemon-reload
   systemctl enable tako-server.service >/dev/null
-  systemctl restart tako-server.service
+  if systemctl is-active --quiet tako-server.service; then
+    # A graceful re-exec onto the new file: nothing is refused meanwhile.
+    systemctl reload tako-server.service
+  else
+    systemctl start tako-server.service
+  fi
   for _ in $(seq 50); do systemctl is-active --quiet tako-server.service && break; sleep 0.2; done
   systemctl is-active --quiet tako-server.service \
     || fail "tako-server.service did not start" "see: journalctl -u tako-server.service -n 50"

@@ -9,6 +9,19 @@ import Glibc
 /// The real `tako-server` binary, real app processes (Fixtures/app.py), real sockets.
 @Suite("tako-server over real sockets")
 struct ServerIntegrationTests {
+    @Test("as an unprivileged user (tako on a host): apps run and the proxy serves them")
+    func unprivileged() throws {
+        // Root may set socket options others may not (SO_DEBUG was once set in place of
+        // TCP_NODELAY: every connection failed as tako, and no test run as root noticed).
+        let server = try ServerProcess(user: "nobody")
+        let deployed = try server.deploy("web", version: "v1", route: "web.test")
+        #expect(deployed.status == 0, "\(deployed.output)")
+        #expect(try server.get("web.test").status == 200)
+        #expect(try server.get("anything.test", "/_tako/status").status == 200)
+        let owner = try FileManager.default.attributesOfItem(atPath: server.socket)[.ownerAccountName] as? String
+        #expect(owner == "nobody", "the server really runs as nobody")
+    }
+
     @Test("a deploy starts healthy instances that the proxy routes to, with the app's environment")
     func deployRoutesToInstances() throws {
         let server = try ServerProcess()

@@ -20,6 +20,8 @@ final class ServerProcess {
     /// The binary it runs: the build's, or with `ownBinary` a link to it in `directory/bin`
     /// that an upgrade may replace without touching the build.
     let binary: String
+    /// The user the server runs as (nil: this test's own, root in CI).
+    let user: String?
 
     /// `settings` are extra `[server]` lines (timeouts for tests that wait on them);
     /// `certificates` are placed in the store before the server starts.
@@ -28,8 +30,9 @@ final class ServerProcess {
     init(
         settings: String = "start_timeout = 10\ndrain_timeout = 2",
         certificates: [String: (chain: [UInt8], key: [UInt8])] = [:],
-        issuer: String = "none", acme: String = "", fixedHTTPPort: Int = 0, ownBinary: Bool = false
+        issuer: String = "none", acme: String = "", fixedHTTPPort: Int = 0, ownBinary: Bool = false, user: String? = nil
     ) throws {
+        self.user = user
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tako-server-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         if ownBinary {
@@ -66,24 +69,37 @@ final class ServerProcess {
             try Data(pem.chain).write(to: folder.appendingPathComponent("fullchain.pem"))
             try Data(pem.key).write(to: folder.appendingPathComponent("privkey.pem"))
         }
-        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath, binary: binary)
+        if let user {
+            // Everything it writes lives in its directory, as /opt/tako belongs to tako.
+            let chown = try Program.run("/bin/chown", ["-R", "\(user):", directory.path])
+            guard chown.status == 0 else { throw TestSupportError(message: "chown: \(chown.output)") }
+        }
+        (process, httpPort, httpsPort) = try Self.launch(configPath: configPath, log: logPath, binary: binary, user: user)
     }
 
     /// Starts the binary and reads its ports from its first line:
     /// "tako-server 0.1.0 listening on http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..."
     static func launch(
-        configPath: String, log: String, binary: String = BuiltProducts.path("tako-server")
+        configPath: String, log: String, binary: String = BuiltProducts.path("tako-server"), user: String? = nil
     ) throws -> (ChildProcess, http: Int, https: Int) {
-        let process = try spawn(configPath: configPath, log: log, binary: binary)
+        let process = try spawn(configPath: configPath, log: log, binary: binary, user: user)
         guard let http = port(in: process.firstLine), let https = port(in: process.firstLine, scheme: "https") else {
             throw TestSupportError(message: "tako-server did not start: \(process.firstLine)\n\(read(log))")
         }
         return (process, http, https)
     }
 
-    static func spawn(configPath: String, log: String, binary: String = BuiltProducts.path("tako-server")) throws -> ChildProcess {
-        try ChildProcess(
-            [binary, "--config", configPath],
+    static func spawn(
+        configPath: String, log: String, binary: String = BuiltProducts.path("tako-server"), user: String? = nil
+    ) throws -> ChildProcess {
+        // setpriv execs the server itself: the pid is the server's.
+        var prefix: [String] = []
+        if let user {
+            guard let entry = getpwnam(user) else { throw TestSupportError(message: "no user \(user)") }
+            prefix = ["/usr/bin/setpriv", "--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups", "--"]
+        }
+        return try ChildProcess(
+            prefix + [binary, "--config", configPath],
             environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8"],
             readyOn: STDERR_FILENO, log: log)
     }
