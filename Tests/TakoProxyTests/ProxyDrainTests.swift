@@ -24,15 +24,19 @@ struct ProxyDrainTests {
         // The whole suite at once once kept this close waiting past 5 s; a close that never
         // comes still fails at the read timeout.
         let client = try RawClient(port: proxy.port)
-        client.send("GET /sleep/400 HTTP/1.1\r\nHost: example.test\r\n\r\n")
-        #expect(try waitUntilUpstreamSaw("GET /sleep/400", upstream: web))
+        // Long enough that the drain surely starts while the upstream still sleeps: each
+        // check below runs curl, which took 450 ms after another suite had run.
+        let sent = ContinuousClock.now
+        client.send("GET /sleep/2000 HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        #expect(try waitUntilUpstreamSaw("GET /sleep/2000", upstream: web))
+        try #require(ContinuousClock.now - sent < .milliseconds(1800), "the check itself took too long to prove anything")
 
         proxy.server.startDraining()
         let (data, closed) = client.readToEnd()
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 200"), "in-flight request cut: \(text.prefix(200))")
         #expect(text.lowercased().contains("connection: close"), "\(text.prefix(300))")
-        #expect(text.contains("\"path\": \"/sleep/400\""))
+        #expect(text.contains("\"path\": \"/sleep/2000\""))
         #expect(closed)
         await proxy.server.shutdown(deadline: .seconds(10))
     }
