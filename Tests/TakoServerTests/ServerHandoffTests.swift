@@ -24,6 +24,30 @@ struct ServerHandoffTests {
         try server.instances(app).reduce(0) { $0 + (($1["requests_total"] as? Int) ?? 0) }
     }
 
+    /// Opens a WebSocket through the serving tako-server, runs `handoff` (which returns the
+    /// successor's pid once it answers), and checks that the WebSocket keeps working in the
+    /// draining server and closes at its drain deadline (5 s), not at once; then waits for the
+    /// old server to exit and for traffic through the successor's own instances.
+    func throughHandoff(_ server: ServerProcess, _ handoff: () throws -> Int32) throws -> Int32 {
+        let socket = try RawClient(port: server.httpPort)
+        socket.send(
+            "GET /ws HTTP/1.1\r\nHost: always.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        #expect(socket.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 101"))
+        #expect(socket.send(Self.maskedText("ping1")))
+        #expect(socket.read(until: "ping1").hasSuffix("ping1"))
+        let successor = try handoff()
+        let handedOverAt = ContinuousClock.now
+        #expect(socket.send(Self.maskedText("ping2")))
+        #expect(socket.read(until: "ping2").hasSuffix("ping2"), "the WebSocket still works during the drain")
+        let (_, closed) = socket.readToEnd()
+        #expect(closed)
+        #expect(ContinuousClock.now - handedOverAt >= .seconds(4), "closed at the drain deadline, not at once")
+        #expect(try server.handedOver(to: successor) == 0, "the old server drained and exited cleanly")
+        try server.waitUntil("the successor serves") { try requests(server, "always") > 100 }
+        return successor
+    }
+
     @Test("no request fails and nothing is refused through a SIGHUP, a restart and an upgrade; state and certificates carry over")
     func handoffsUnderLoad() throws {
         let ca = try TestCA()
@@ -46,54 +70,40 @@ struct ServerHandoffTests {
             log: server.directory.appendingPathComponent("load.log").path, readyWithin: 30)
         #expect(load.firstLine == "started")
         try server.waitUntil("traffic flows") { try requests(server, "always") > 100 }
-        // An open WebSocket through the old server.
-        let socket = try RawClient(port: server.httpPort)
-        socket.send(
-            "GET /ws HTTP/1.1\r\nHost: always.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        #expect(socket.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 101"))
-        #expect(socket.send(Self.maskedText("ping1")))
-        #expect(socket.read(until: "ping1").hasSuffix("ping1"))
-
-        kill(oldPID, SIGHUP)
-        try server.waitUntil("the successor answers on the socket", timeout: .seconds(60)) {
-            (try server.serverPID()).map { $0 != oldPID } ?? false
+        // Each handoff with a WebSocket open through the old server.
+        let sighupPID = try throughHandoff(server) {
+            kill(oldPID, SIGHUP)
+            try server.waitUntil("the successor answers on the socket", timeout: .seconds(60)) {
+                (try server.serverPID()).map { $0 != oldPID } ?? false
+            }
+            return try #require(try server.serverPID())
         }
-        let newPID = try #require(try server.serverPID())
-        let handedOverAt = ContinuousClock.now
-        // The WebSocket lives on in the draining server until the drain timeout (5 s), then closes.
-        #expect(socket.send(Self.maskedText("ping2")))
-        #expect(socket.read(until: "ping2").hasSuffix("ping2"), "the WebSocket still works during the drain")
-        let (_, closed) = socket.readToEnd()
-        #expect(closed)
-        #expect(ContinuousClock.now - handedOverAt >= .seconds(4), "closed at the drain deadline, not at once")
-        #expect(try server.handedOver(to: newPID) == 0, "the old server drained and exited cleanly")
-        // Traffic keeps flowing through the successor's own instances.
-        try server.waitUntil("the successor serves") { try requests(server, "always") > 100 }
 
         // A restart on demand (what tako servers restart runs), under the same load.
-        let restarted = try server.ctlOK(["restart"])
-        let restartPID = try #require(restarted.int("pid").map { Int32($0) })
-        #expect(restarted.int("previous_pid") == Int(newPID) && restartPID != newPID, "\(restarted)")
-        #expect(try server.handedOver(to: restartPID) == 0)
-        try server.waitUntil("the restarted server serves") { try requests(server, "always") > 100 }
+        let restartPID = try throughHandoff(server) {
+            let restarted = try server.ctlOK(["restart"])
+            let pid = try #require(restarted.int("pid").map { Int32($0) })
+            #expect(restarted.int("previous_pid") == Int(sighupPID) && pid != sighupPID, "\(restarted)")
+            return pid
+        }
 
         // An upgrade (what tako servers upgrade runs): a new file at the server's path.
         let candidate = server.directory.appendingPathComponent("candidate").path
         try FileManager.default.copyItem(atPath: BuiltProducts.path("tako-server"), toPath: candidate)
         let running = ServerProcess.inode(server.binary)
-        let upgrade = try server.upgrade(with: candidate)
-        #expect(upgrade.status == 0, "\(upgrade.output)")
-        let upgraded = try #require(upgrade.json)
-        let upgradePID = try #require(upgraded.int("pid").map { Int32($0) })
-        #expect(upgraded.int("previous_pid") == Int(restartPID) && upgraded.string("version") == "0.1.0", "\(upgraded)")
-        #expect(upgraded.string("executable") == server.binary, "\(upgraded)")
+        let upgradePID = try throughHandoff(server) {
+            let upgrade = try server.upgrade(with: candidate)
+            #expect(upgrade.status == 0, "\(upgrade.output)")
+            let upgraded = try #require(upgrade.json)
+            let pid = try #require(upgraded.int("pid").map { Int32($0) })
+            #expect(upgraded.int("previous_pid") == Int(restartPID) && upgraded.string("version") == "0.1.0", "\(upgraded)")
+            #expect(upgraded.string("executable") == server.binary, "\(upgraded)")
+            return pid
+        }
         #expect(try server.serverPID() == upgradePID)
         #expect(ServerProcess.inode(server.binary) != running, "a new file is at the path")
         #expect(ServerProcess.inode(server.binary + ".previous") == running, "the old one is kept beside it")
-        #expect(try server.handedOver(to: upgradePID) == 0)
         #expect(try server.ctlOK(["server-info"]).string("mode") == "normal", "the upgrade lock was released")
-        try server.waitUntil("the upgraded server serves") { try requests(server, "always") > 100 }
 
         _ = FileManager.default.createFile(atPath: stop, contents: nil)
         load.waitForExit()
