@@ -8,7 +8,7 @@ PRODUCTS := tako tako-server tako-dev-server
 # them, so an overlapping access still traps where it can be found. See docs/proxy.md.
 RELEASE_FLAGS ?= -c release -Xswiftc -enforce-exclusivity=unchecked
 
-.PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime tls-audit demo
+.PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime tls-audit demo fuzz
 
 all: build
 
@@ -42,6 +42,11 @@ bench-runtime: release
 # of examples/hello, an HTTPS fetch through the proxy. Prints how to stop the host.
 demo:
 	./scripts/demo.sh
+
+# libFuzzer + AddressSanitizer on every parser of outside input, FUZZ_SECONDS (60) per target;
+# FUZZ_RECORD=1 writes the results into docs/reliability.md. See scripts/fuzz.sh.
+fuzz:
+	./scripts/fuzz.sh
 
 # testssl.sh and sslscan against a real HTTPS listener; writes its section of docs/security.md.
 tls-audit: build

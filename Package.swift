@@ -135,6 +135,19 @@ let package = Package(
             dependencies: ["TakoCore", "TakoDev", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
+        // Every parser of outside input as a fuzz target (docs/reliability.md); `tako-fuzz` is
+        // the libFuzzer program (`make fuzz`), or without -DFUZZING a replayer of inputs.
+        .target(
+            name: "TakoFuzz",
+            dependencies: [
+                "TakoCore", "TakoProxy", "TakoACME", "TakoDev",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "tako-fuzz", dependencies: ["TakoFuzz"], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoFuzzTests", dependencies: ["TakoFuzz"], swiftSettings: swiftSettings),
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore", "TakoTestSupport"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),

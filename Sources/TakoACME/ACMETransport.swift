@@ -11,6 +11,12 @@ public struct ACMEResponse: Sendable {
     public var headers: [(String, String)]
     public var body: Data
 
+    public init(status: Int, headers: [(String, String)], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }

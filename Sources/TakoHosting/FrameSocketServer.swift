@@ -60,7 +60,7 @@ public final class FrameSocketServer: Sendable {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(FrameConnection(responder: responder))
+                        try channel.pipeline.syncOperations.addHandler(FrameConnection(responder: responder, owner: owner))
                     }
                 }
                 .withBoundSocket(descriptor)
@@ -109,6 +109,8 @@ private final class FrameConnection: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = ByteBuffer
 
     private let responder: any FrameResponder
+    /// The program's name, for the refusal of a peer.
+    private let owner: String
     private var decoder = FrameDecoder()
     private var answered = false
     private var timeout: Scheduled<Void>?
@@ -116,12 +118,27 @@ private final class FrameConnection: ChannelInboundHandler, @unchecked Sendable 
     private var following: (log: AppLog, token: Int)?
     private var unsentBytes = 0
 
-    init(responder: any FrameResponder) {
+    init(responder: any FrameResponder, owner: String) {
         self.responder = responder
+        self.owner = owner
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
+        // The file mode is the first fence; the peer's credentials are the second, so a socket
+        // whose mode was widened (or a directory that lets others in) still admits only this
+        // process's own user and root.
+        if let uid = PeerCredentials.uid(of: channel), uid != 0, uid != geteuid() {
+            let me = PeerCredentials.userName(geteuid())
+            FileHandle.standardError.write(Data("\(owner): refused a command from uid \(uid) on its socket\n".utf8))
+            answered = true
+            let who = geteuid() == 0 ? "root" : "its own user (\(me)) and root"
+            reply(
+                ManagementFrame.error(
+                    "permission denied: \(owner) takes commands only from \(who)", hint: "run it as \(me) (sudo -u \(me) ...)"),
+                on: channel)
+            return context.fireChannelActive()
+        }
         timeout = context.eventLoop.scheduleTask(in: FrameSocketServer.requestTimeout) { [weak self] in
             guard let self, !self.answered else { return }
             self.reply(ManagementFrame.error("no complete request within 10 s"), on: channel)

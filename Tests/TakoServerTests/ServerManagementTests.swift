@@ -18,6 +18,19 @@ struct ServerManagementTests {
         return String(decoding: client.readToEnd().data, as: UTF8.self)
     }
 
+    @Test("the management socket takes commands only from the server's own user and root, whatever the file mode")
+    func peerCredentials() throws {
+        let server = try ServerProcess()
+        chmod(server.socket, 0o666)  // a mode widened by mistake
+        let nobody = try Program.run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--", BuiltProducts.path("tako-server"), "ctl", "hello", "--socket", server.socket])
+        #expect(nobody.status == 1, "\(nobody.output)")
+        #expect(nobody.stderr.contains("permission denied: tako-server takes commands only from root"), "\(nobody.stderr)")
+        #expect(try server.ctl(["hello"]).status == 0)
+        #expect(ServerProcess.read(server.logPath).contains("refused a command from uid 65534"))
+    }
+
     @Test(
         "malformed input gets an error response, never a crash",
         arguments: [

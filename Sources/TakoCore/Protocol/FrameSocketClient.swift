@@ -101,7 +101,7 @@ public struct FrameSocketClient: Sendable {
             case ENOENT, ECONNREFUSED:
                 throw UserError("\(program) is not running (no answer on \(path))", hint: startHint)
             case EACCES:
-                throw UserError("permission denied on \(path)", hint: "run as a member of the 'tako' group, or as root")
+                throw UserError("permission denied on \(path)", hint: "run as the user that runs the server (sudo -u tako ...), or as root")
             default:
                 throw UserError("cannot connect to \(path): \(String(cString: strerror(code)))")
             }
