@@ -12,6 +12,7 @@ struct ErrorPage {
     static let gatewayTimeout = ErrorPage(status: .gatewayTimeout)
     static let badRequest = ErrorPage(status: .badRequest)
     static let serviceUnavailable = ErrorPage(status: .serviceUnavailable, extraHeaders: [("retry-after", "1")])
+    static let tooManyRequests = ErrorPage(status: .tooManyRequests, extraHeaders: [("retry-after", "1")])
 
     func body() -> String {
         "<!doctype html><title>\(status.code) \(status.reasonPhrase)</title><h1>\(status.code) \(status.reasonPhrase)</h1>\n"

@@ -13,6 +13,13 @@ public struct ProxyConfiguration: Sendable {
     public var maxBodyBytes: Int64 = 128 * 1024 * 1024
     /// A client that has not sent a whole request head within this time is disconnected.
     public var headTimeout: TimeAmount = .seconds(10)
+    /// A client that stops sending a request body for this long is answered 408 (or, with
+    /// the response under way, disconnected). Time the proxy itself holds the body back
+    /// (an app reading slowly) does not count.
+    public var bodyTimeout: TimeAmount = .seconds(60)
+    /// A client that reads nothing of a response for this long is disconnected (a slow
+    /// reader would otherwise hold its connection, the upstream connection and the app).
+    public var sendTimeout: TimeAmount = .seconds(60)
     /// An idle keep-alive client connection is closed after this time.
     public var idleTimeout: TimeAmount = .seconds(75)
     /// Connecting to an upstream instance gives up after this time (then 502).
@@ -30,6 +37,9 @@ public struct ProxyConfiguration: Sendable {
     public var maxConcurrentStreams: Int = 128
     /// Idle upstream connections kept per endpoint and event loop.
     public var maxIdleUpstreamConnections: Int = 256
+    /// Requests one client address may have in flight to apps at once; more are answered 429
+    /// (0: no cap). Trusted proxies are exempt: they speak for many clients.
+    public var maxRequestsPerClient: Int = 2048
 
     public init(eventLoops: Int = System.coreCount) {
         self.eventLoops = max(1, eventLoops)

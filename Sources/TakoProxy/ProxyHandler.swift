@@ -50,6 +50,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var requestComplete = false
     private var responseStarted = false
     private var bodyBytes: Int64 = 0
+    /// When the request body last made progress, and the timer that checks it (armed while
+    /// a body is expected).
+    private var lastBodyProgress = NIODeadline.now()
+    private var bodyTimer: Scheduled<Void>?
+    /// Armed while the client connection is unwritable: a reader that never catches up.
+    private var sendTimer: Scheduled<Void>?
     private var retried = false
     /// Counts requests on this connection, so a late cold-start answer for an earlier one
     /// is recognised and ignored.
@@ -65,6 +71,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// The client's address, formatted once per connection for `X-Forwarded-For`.
     private var peerAddress: String?
     private var peerIsTrusted = false
+    /// The current request holds one of its client's slots (`ClientRequestLimiter`).
+    private var holdsClientSlot = false
 
     /// Parts of pipelined requests that arrived while an exchange was still in flight,
     /// served in order once it finishes. (Reads are paused meanwhile, so this stays small.)
@@ -190,6 +198,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if endpoint == nil && backend.coldStart == nil {
             return answer(.serviceUnavailable)
         }
+        if let peerAddress, !peerIsTrusted {
+            guard shared.clientLimiter.acquire(peerAddress) else { return answer(.tooManyRequests) }
+            holdsClientSlot = true
+        }
         if facts.expectsContinue {
             // Answered here (as nginx does): the client sends its body, the proxy streams it.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -290,7 +302,40 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
+    /// Arms the body clock for the request just begun (see `bodyTimeout`).
+    private func watchBody(context: ChannelHandlerContext) {
+        lastBodyProgress = .now()
+        bodyTimer?.cancel()
+        let timeout = shared.configuration.bodyTimeout
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let number = requestNumber
+        bodyTimer = context.eventLoop.scheduleTask(in: timeout) { handler.value.checkBody(requestNumber: number) }
+    }
+
+    private func checkBody(requestNumber number: Int) {
+        bodyTimer = nil
+        guard let context, number == requestNumber, !requestComplete, context.channel.isActive else { return }
+        let timeout = shared.configuration.bodyTimeout
+        // Reads this proxy paused (an app taking the body slowly) are not the client's delay.
+        let since = readsPaused ? .now() : lastBodyProgress
+        if readsPaused { lastBodyProgress = .now() }
+        let idle = NIODeadline.now() - since
+        guard idle >= timeout else {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            bodyTimer = context.eventLoop.scheduleTask(in: timeout - idle) { handler.value.checkBody(requestNumber: number) }
+            return
+        }
+        abandonUpstream()
+        if responseStarted {
+            context.close(promise: nil)
+        } else {
+            state = .answeredLocally
+            answer(ErrorPage(status: .requestTimeout), close: true)
+        }
+    }
+
     private func requestBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        lastBodyProgress = .now()
         bodyBytes += Int64(buffer.readableBytes)
         if bodyBytes > shared.configuration.maxBodyBytes {
             abandonUpstream()
@@ -319,6 +364,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func requestEnded(_ trailers: HTTPHeaders?) {
         requestComplete = true
+        bodyTimer?.cancel()
+        bodyTimer = nil
         switch state {
         case .waitingForInstance(var pending):
             pending.append(.end(nil))
@@ -338,6 +385,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func channelReadComplete(context: ChannelHandlerContext) {
         readingFromClient = false
+        // A body still to come after this burst of reads gets its clock (a request whose end
+        // arrived with its head, nearly all of them, never needs one).
+        if bodyTimer == nil, !requestComplete, !isIdle, requestHead != nil, context.channel.isActive {
+            watchBody(context: context)
+        }
         if case .proxying(let connection) = state { connection.flush() }
         context.fireChannelReadComplete()
     }
@@ -404,6 +456,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         let client = context.channel
         state = .idle
+        releaseClientSlot()
         queued.removeAll()
         upstream.detachForTunnel()
         let clientTunnel = TunnelHandler(partner: upstreamChannel)
@@ -485,7 +538,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         finishResponse(context: context)
     }
 
+    /// The request's response is complete (or it became a tunnel, or the connection ended).
+    private func releaseClientSlot() {
+        guard holdsClientSlot, let peerAddress else { return }
+        holdsClientSlot = false
+        shared.clientLimiter.release(peerAddress)
+    }
+
     private func finishResponse(context: ChannelHandlerContext) {
+        releaseClientSlot()
         let close = !keepAlive || quiescing
         if close {
             queued.removeAll()
@@ -549,6 +610,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         endpoint = nil
         state = .idle
+        releaseClientSlot()
+        bodyTimer?.cancel()
+        sendTimer?.cancel()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -576,6 +640,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .proxying(let connection) = state {
             if context.channel.isWritable { connection.resumeReads() } else { connection.pauseReads() }
+        }
+        if context.channel.isWritable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            let channel = context.channel
+            sendTimer = context.eventLoop.scheduleTask(in: shared.configuration.sendTimeout) {
+                // Still nothing read: the client is gone or stalling on purpose.
+                if !channel.isWritable { channel.close(promise: nil) }
+            }
         }
         context.fireChannelWritabilityChanged()
     }

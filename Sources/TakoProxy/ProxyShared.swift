@@ -13,6 +13,7 @@ final class ProxyShared: Sendable {
     /// The owner's page for a request no route matches (else the plain 404).
     let unmatchedHandler: ProxyServer.UnmatchedHandler?
     let requestIDs = RequestIDGenerator()
+    let clientLimiter: ClientRequestLimiter
 
     init(
         configuration: ProxyConfiguration, snapshots: RoutingSnapshotStore, statusHandler: ProxyServer.StatusHandler?,
@@ -23,6 +24,7 @@ final class ProxyShared: Sendable {
         self.configuration = configuration
         self.snapshots = snapshots
         self.statusHandler = statusHandler
+        clientLimiter = ClientRequestLimiter(limit: configuration.maxRequestsPerClient)
     }
 }
 

@@ -58,6 +58,7 @@ public struct ReleaseReceiver {
         }
         let lock = try DeployLock.acquire(appDirectory: appDirectory, app: request.app, holder: holder)
         defer { lock.release() }
+        Self.sweep(releases)
         try checkDiskSpace(releases)
 
         let stamp = "\(getpid())"
@@ -94,7 +95,16 @@ public struct ReleaseReceiver {
             throw UserError("cannot move the release into \(release): \(String(cString: strerror(errno)))", hint: "check the data directory's permissions")
         }
         deploy.releasePath = release
-        let answer = try ManagementClient.send(ManagementRequest(.deploy(deploy)), path: socket)
+        let answer: Data
+        do {
+            answer = try ManagementClient.send(ManagementRequest(.deploy(deploy)), path: socket)
+        } catch {
+            // The server went away mid-deploy (it never made the release current: that comes
+            // last): the release goes, an earlier one of the same name comes back.
+            try? FileManager.default.removeItem(atPath: release)
+            if replacing { rename(previous, release) }
+            throw error
+        }
         if Self.isOK(answer) {
             if replacing { try? FileManager.default.removeItem(atPath: previous) }
             Self.prune(releases, keep: Self.keptReleases, current: release)
@@ -113,7 +123,7 @@ public struct ReleaseReceiver {
             throw UserError("the app name '\(request.app)' \(problem)", hint: "app names are lower-case letters, digits and '-'")
         }
         guard ReleaseVersion.isValid(request.version) else {
-            throw UserError("'\(request.version)' is not a release version", hint: "versions are letters, digits, '.', '_' and '-'")
+            throw UserError("'\(request.version)' is not a release version", hint: "versions are letters, digits and '_'")
         }
         guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
             throw UserError("--sha256 must be 64 hex digits", hint: "tako deploy sends the archive's SHA-256")
@@ -188,6 +198,25 @@ public struct ReleaseReceiver {
 
     static func isOK(_ frame: Data) -> Bool {
         (try? JSONSerialization.jsonObject(with: frame) as? [String: Any])?["status"] as? String == "ok"
+    }
+
+    /// What a deploy of this app that died part-way (its process killed, the host rebooted)
+    /// left in `releases`: uploads and unpacked trees go, and a release moved aside for a
+    /// redeploy of the same version comes back. Called under the app's deploy lock, so no
+    /// deploy of it is running.
+    static func sweep(_ releases: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: releases)) ?? []
+        for name in names where name.hasPrefix(".incoming-") || name.hasPrefix(".unpack-") {
+            try? FileManager.default.removeItem(atPath: releases + "/" + name)
+        }
+        for name in names where name.hasPrefix(".replaced-") {
+            // ".replaced-VERSION-PID" (versions have no '-').
+            let rest = name.dropFirst(".replaced-".count)
+            guard let dash = rest.lastIndex(of: "-"), ReleaseVersion.isValid(String(rest[..<dash])) else { continue }
+            let release = releases + "/" + rest[..<dash]
+            try? FileManager.default.removeItem(atPath: release)
+            rename(releases + "/" + name, release)
+        }
     }
 
     /// Keeps the `keep` newest releases (by modification time) and always `current`.

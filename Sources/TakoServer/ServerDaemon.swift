@@ -49,6 +49,7 @@ public final class ServerDaemon: Sendable {
         let statusPage = StatusPage()
         var proxyConfiguration = ProxyConfiguration()
         proxyConfiguration.scheme = "http"
+        proxyConfiguration.maxRequestsPerClient = config.maxRequestsPerClient
         let challenges = ChallengeResponder()
         let proxy = ProxyServer(
             configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler, challenges: challenges)

@@ -15,6 +15,64 @@ struct ProxyLimitsTests {
         return try await RunningProxy(serving: web, configuration: configuration)
     }
 
+    @Test("one client address gets at most maxRequestsPerClient requests in flight; more get 429 until some finish")
+    func perClientCap() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await proxy(web) { $0.maxRequestsPerClient = 3 }
+        let slow = try (0..<3).map { _ in try RawClient(port: proxy.port) }
+        for client in slow { client.send("GET /sleep/1500 HTTP/1.1\r\nHost: example.test\r\n\r\n") }
+        try await waitUntil("the three requests reach the app") { web.seen("GET /sleep/1500") >= 3 }
+        let refused = try RawClient(port: proxy.port)
+        refused.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        let answer = refused.read(until: "\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 429"), "\(answer.prefix(200))")
+        #expect(answer.lowercased().contains("retry-after: 1"))
+        // Answers the proxy gives itself take no slot.
+        refused.send("GET / HTTP/1.1\r\nHost: unknown.test\r\n\r\n")
+        #expect(refused.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 404"))
+        for client in slow { #expect(client.read(until: "/sleep/1500").hasPrefix("HTTP/1.1 200")) }
+        // The slots came back: the same connection is served again.
+        refused.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        let again = refused.read(until: "\"app\"")
+        await proxy.stop()
+        #expect(again.hasPrefix("HTTP/1.1 200"), "\(again.prefix(200))")
+    }
+
+    @Test("a client that stops sending its body is answered 408 at bodyTimeout; the next client is served")
+    func stalledBodyIs408() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await proxy(web) { $0.bodyTimeout = .seconds(1) }
+        let client = try RawClient(port: proxy.port)
+        let started = ContinuousClock.now
+        client.send("POST /upload HTTP/1.1\r\nHost: example.test\r\nContent-Length: 100\r\n\r\n0123456789")
+        let (data, closed) = client.readToEnd()
+        let elapsed = ContinuousClock.now - started
+        let other = try RawClient(port: proxy.port)
+        other.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        let served = other.read(until: "\"app\"")
+        await proxy.stop()
+        #expect(String(decoding: data, as: UTF8.self).hasPrefix("HTTP/1.1 408"), "\(String(decoding: data.prefix(200), as: UTF8.self))")
+        #expect(closed)
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(8), "\(elapsed)")
+        #expect(served.hasPrefix("HTTP/1.1 200"))
+    }
+
+    @Test("a client that reads nothing of a large response is disconnected at sendTimeout")
+    func slowReaderIsDisconnected() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await proxy(web) { $0.sendTimeout = .seconds(1) }
+        let size = 64 << 20
+        let client = try RawClient(port: proxy.port)
+        client.send("GET /bytes/\(size) HTTP/1.1\r\nHost: example.test\r\n\r\n")
+        // Reading nothing while the buffers fill and the proxy's clock runs out.
+        try await Task.sleep(for: .seconds(4))
+        let (data, closed) = client.readToEnd()
+        await proxy.stop()
+        #expect(closed)
+        #expect(data.count < size, "the whole response arrived: \(data.count) bytes")
+        #expect(String(decoding: data.prefix(12), as: UTF8.self) == "HTTP/1.1 200")
+    }
+
     @Test func oversizedHeadIs431() async throws {
         let web = try UpstreamProcess(name: "web")
         let proxy = try await proxy(web)

@@ -82,3 +82,21 @@ final class RunningProxy {
     }
 }
 
+
+extension UpstreamProcess {
+    /// How many requests for `target` ("GET /x") this upstream has received so far.
+    func seen(_ target: String) -> Int {
+        guard let result = try? Curl.run(["http://127.0.0.1:\(port)/__seen"]) else { return 0 }
+        return String(decoding: result.output, as: UTF8.self).components(separatedBy: "\"\(target)\"").count - 1
+    }
+}
+
+/// Polls `condition` (every 20 ms, up to `timeout`) and fails the wait when it never holds.
+func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw UpstreamError(message: "timed out waiting until \(what)")
+}

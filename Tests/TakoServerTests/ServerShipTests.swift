@@ -149,6 +149,50 @@ struct ServerShipTests {
         #expect(try releases(server) == ["v2"])
     }
 
+    @Test("kill -9 of tako-server mid-deploy: the restarted server runs the old release, the new one is gone, and the next deploy works")
+    func killedMidDeploy() throws {
+        let server = try ServerProcess()
+        #expect(try ship(server, version: "v1", archive: try Self.archive(of: try server.release("web-v1"))).status == 0)
+        // v2 takes 30 s to start: the kill lands while its instance is starting.
+        let file = server.directory.appendingPathComponent("v2.tar.gz")
+        let archive = try Self.archive(of: try server.release("web-v2"))
+        try archive.write(to: file)
+        let shipping = try ChildProcess(
+            ["/bin/sh", "-c",
+             "echo started; exec \"$0\" ctl ship web --version v2 --route web.test --var START_DELAY=30 --size \"$1\" --sha256 \"$2\" --holder tester@ci --socket \"$3\" < \"$4\"",
+             BuiltProducts.path("tako-server"), String(archive.count), Self.sha256(archive), server.socket, file.path],
+            log: server.directory.appendingPathComponent("ship.log").path, readyWithin: 30)
+        try server.waitUntil("v2 is starting") { try server.instances("web").count == 2 }
+        server.kill9()
+        #expect(shipping.waitForExit() != 0, "the deploy reports the failure")
+        #expect(try releases(server) == ["v1"], "the unfinished release was removed")
+
+        try server.restart()
+        #expect(try server.status("web")["version"] as? String == "v1")
+        try server.waitUntil("v1 serves again") { try server.get("web.test", "/env/TAKO_BUILD").status == 200 }
+        #expect(try server.get("web.test", "/env/TAKO_BUILD").body == Data("v1".utf8))
+        // What a deploy that died harder (no chance to clean up) would leave: swept next time.
+        let releasesPath = server.directory.appendingPathComponent("data/apps/web/releases").path
+        try FileManager.default.createDirectory(atPath: releasesPath + "/.unpack-v3-999", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: releasesPath + "/.incoming-v3-999.tar.gz", contents: Data("partial".utf8))
+        let again = try ship(server, version: "v2", archive: archive)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try releases(server) == ["v1", "v2"], "leftovers are swept")
+        #expect(try server.get("web.test", "/env/TAKO_BUILD").body == Data("v2".utf8))
+    }
+
+    @Test("a redeploy of the same version that died part-way gets the earlier release back")
+    func sweepRestoresReplaced() throws {
+        let releases = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: releases.appendingPathComponent(".replaced-v7-123"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: releases.appendingPathComponent(".replaced-v7-123/old").path, contents: nil)
+        try FileManager.default.createDirectory(at: releases.appendingPathComponent("v7"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: releases.appendingPathComponent("v7/untested").path, contents: nil)
+        ReleaseReceiver.sweep(releases.path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: releases.path) == ["v7"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: releases.appendingPathComponent("v7").path) == ["old"])
+    }
+
     @Test("old releases are pruned to the newest ten, never the current one")
     func prune() throws {
         let releases = FileManager.default.temporaryDirectory.appendingPathComponent("prune-\(UUID().uuidString.prefix(8))")

@@ -32,6 +32,9 @@ public struct ServerConfig: Hashable, Sendable {
     /// Seconds a stopping instance has to finish its requests, and again to exit after
     /// SIGTERM before it is killed.
     public var drainTimeout = 30
+    /// Requests one client address may have in flight to apps at once; more get 429 (0: no
+    /// cap, for a server behind a load balancer that is not a trusted proxy).
+    public var maxRequestsPerClient = 2048
     public var tlsIssuer = TLSIssuer.acme
     public var acmeEmail: String?
     public var acmeStaging = false
