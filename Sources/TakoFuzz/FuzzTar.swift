@@ -25,6 +25,7 @@ enum FuzzTar {
                 try parser.feed(piece) { event in try unpacker.handle(event) }
             }
             try parser.finish()
+            try unpacker.finish()
         } catch {
             unpacker.abandon()
         }

@@ -192,6 +192,7 @@ public struct ReleaseReceiver {
                 hint: "deploy again; archives are made by tako deploy")
         }
         try parser.finish()
+        try unpacker.finish()
     }
 
     // MARK: Helpers

@@ -31,6 +31,7 @@ struct ReleaseArchiveTests {
             offset = end
         }
         try parser.finish()
+        try unpacker.finish()
         return root
     }
 
@@ -105,6 +106,10 @@ struct ReleaseArchiveTests {
             ("link('l', '/etc'); file('l/passwd')", "absolute path"),
             ("link('l', '../..')", "links outside the release"),
             ("link('a/l', '../../x')", "links outside the release"),
+            ("link('a', '.'); link('b', 'a/..')", "links outside the release through other links"),
+            ("link('p', 'q/..'); link('q', '.')", "links outside the release through other links"),
+            ("directory('d'); link('d/up', '..'); link('x', 'd/up/d/up/..')", "links outside the release through other links"),
+            ("link('loop1', 'loop2'); link('loop2', 'loop1')", "links outside the release through other links"),
             ("link('l', 'sub'); directory('l/x')", "beneath the symbolic link"),
             ("directory('sub'); link('l', 'sub'); file('l/x')", "beneath the symbolic link"),
             ("file('main.py'); link('main.py', 'other')", "appears twice"),

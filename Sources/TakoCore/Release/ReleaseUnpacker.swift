@@ -22,6 +22,9 @@ public struct ReleaseUnpacker {
     private let root: String
     /// Relative paths of the links created so far: nothing may be created beneath them.
     private var links: Set<String> = []
+    /// Each link's target, to check once every link exists that none resolves outside the
+    /// release through another (`finish`).
+    private var linkTargets: [String: String] = [:]
     private var directories: Set<String> = [""]
     private var file: Int32 = -1
     private var currentPath = ""
@@ -39,6 +42,42 @@ public struct ReleaseUnpacker {
         case .data(let bytes): try writeData(bytes)
         case .end: try finishFile()
         }
+    }
+
+    /// After the last entry: every link, followed through the others the archive made,
+    /// must stay inside the release. One at a time each looked inside, but a chain can leave
+    /// (`a -> .` then `b -> a/..`), and a later link can change where an earlier one leads.
+    public func finish() throws(UserError) {
+        for (path, target) in linkTargets.sorted(by: { $0.key < $1.key }) {
+            let directory = path.split(separator: "/").dropLast()
+            guard Self.resolvesInside(target, from: Array(directory), links: linkTargets) else {
+                throw refuse(path, "links outside the release through other links (\(target))")
+            }
+        }
+    }
+
+    /// Walks `target` from `directory` as the kernel would, following the archive's links
+    /// (physically: `..` after a link leaves the link's target); false when a step climbs
+    /// above the release or the links go round more than 40 times.
+    static func resolvesInside(_ target: String, from directory: [Substring], links: [String: String]) -> Bool {
+        var resolved = directory
+        var pending = Array(target.split(separator: "/", omittingEmptySubsequences: true).reversed())
+        var hops = 0
+        while let part = pending.popLast() {
+            if part == "." { continue }
+            if part == ".." {
+                guard !resolved.isEmpty else { return false }
+                resolved.removeLast()
+                continue
+            }
+            resolved.append(part)
+            guard let next = links[resolved.joined(separator: "/")] else { continue }
+            hops += 1
+            guard hops <= 40, !next.hasPrefix("/") else { return false }
+            resolved.removeLast()
+            pending += next.split(separator: "/", omittingEmptySubsequences: true).reversed()
+        }
+        return true
     }
 
     /// Closes whatever is open (after an error, too).
@@ -84,6 +123,7 @@ public struct ReleaseUnpacker {
                 throw errno == EEXIST ? refuse(entry.path, "appears twice") : failure("create the link", path)
             }
             links.insert(path)
+            linkTargets[path] = target
         }
     }
 
