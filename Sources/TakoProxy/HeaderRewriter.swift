@@ -95,6 +95,10 @@ enum HeaderRewriter {
         var expectsContinue = false
         var upgrade: String?
         var connectionUpgrade = false
+        /// `Transfer-Encoding` lines, and whether they are exactly one saying just `chunked`
+        /// (the only coding the proxy forwards: it decodes the chunks and chunks again).
+        var transferEncodingCount = 0
+        var transferEncodingIsChunked = false
     }
 
     static func facts(of headers: HTTPHeaders) -> RequestFacts {
@@ -108,6 +112,10 @@ enum HeaderRewriter {
             case .expect: facts.expectsContinue = value.lowercased() == "100-continue"
             case .upgrade: facts.upgrade = value
             case .connection: if connectionTokens(value).contains("upgrade") { facts.connectionUpgrade = true }
+            case .transferEncoding:
+                facts.transferEncodingCount += 1
+                let coding = value[...].trimmingSpaces()
+                facts.transferEncodingIsChunked = coding.count == 7 && coding.lowercased() == "chunked"
             default: break
             }
         }

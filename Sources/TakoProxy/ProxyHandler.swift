@@ -176,6 +176,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard facts.hostCount == 1 || (facts.hostCount == 0 && head.version == .http1_0) else {
             return answer(.badRequest, close: true)
         }
+        if facts.transferEncodingCount > 0 {
+            // HTTP/1.0 has no transfer codings: its framing cannot be trusted (RFC 9112 §6.1).
+            guard head.version != .http1_0 else { return answer(.badRequest, close: true) }
+            // Anything but one `chunked` (`gzip, chunked`, two lines): the proxy would forward
+            // the body without the other codings, so it says it does not implement them.
+            guard facts.transferEncodingCount == 1, facts.transferEncodingIsChunked else {
+                return answer(ErrorPage(status: .notImplemented), close: true)
+            }
+        }
         let (host, path) = Self.target(of: head.uri, host: facts.host ?? "")
         if path == "/_tako/status", let status = shared.statusHandler {
             let (code, body) = status()

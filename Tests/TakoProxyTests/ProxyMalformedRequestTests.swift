@@ -14,8 +14,6 @@ struct ProxyMalformedRequestTests {
          "POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
         ("two different Content-Lengths",
          "POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
-        ("Transfer-Encoding: xchunked",
-         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
         ("Transfer-Encoding: chunked, identity",
          "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
         ("space before the colon",
@@ -34,11 +32,45 @@ struct ProxyMalformedRequestTests {
          "GET /a HTTP/1.1\r\nX-Nothing: 1\r\n\r\n"),
         ("two Host headers",
          "GET /a HTTP/1.1\r\nHost: example.test\r\nHost: other.test\r\n\r\n"),
+        ("the same Content-Length twice",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: 44\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("a Content-Length list",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: 44, 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("a signed Content-Length",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nContent-Length: +44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("a vertical tab before chunked",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: \u{0B}chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("a chunk without its CRLF",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("space before the colon of an ordinary header",
+         "GET /a HTTP/1.1\r\nHost: example.test\r\nX-Test : 1\r\n\r\n"),
+        ("Transfer-Encoding twice",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("Transfer-Encoding on HTTP/1.0",
+         "POST /a HTTP/1.0\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+    ]
+
+    /// Codings the proxy cannot forward faithfully: 501, closed, nothing reaches the app.
+    static let unimplemented: [(name: String, bytes: String)] = [
+        ("Transfer-Encoding: xchunked",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+        ("gzip, chunked",
+         "POST /a HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: example.test\r\n\r\n"),
     ]
 
     @Test(arguments: attacks.map(\.name))
     func isRejectedAndNothingIsSmuggled(name: String) async throws {
-        let bytes = Self.attacks.first { $0.name == name }!.bytes
+        try await check(name, Self.attacks.first { $0.name == name }!.bytes, answered: "400")
+    }
+
+    @Test(arguments: unimplemented.map(\.name))
+    func isNotImplementedAndNothingIsSmuggled(name: String) async throws {
+        try await check(name, Self.unimplemented.first { $0.name == name }!.bytes, answered: "501")
+    }
+
+    /// One answer with `status`, the connection closed, and no request hidden in `bytes`
+    /// reached the recording upstream.
+    private func check(_ name: String, _ bytes: String, answered status: String) async throws {
         let web = try UpstreamProcess(name: "web")
         let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
         let client = try RawClient(port: proxy.port)
@@ -47,11 +79,11 @@ struct ProxyMalformedRequestTests {
         let seen = try Curl.request(port: proxy.port, host: "example.test", path: "/__seen")
         await proxy.stop()
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 400"), "\(name): \(text.prefix(300))")
+        #expect(text.hasPrefix("HTTP/1.") && text.dropFirst(9).hasPrefix(status), "\(name): \(text.prefix(300))")
         #expect(closed, "\(name): connection left open")
         let paths = (try? JSONSerialization.jsonObject(with: seen.body) as? [String]) ?? ["unreadable"]
-        #expect(!paths.contains { $0.contains("/smuggled") }, "\(name): smuggled through: \(paths)")
-        #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "\(name): more than one response: \(text)")
+        #expect(!paths.contains { $0.contains("/smuggled") || $0.contains("/a") }, "\(name): reached the app: \(paths)")
+        #expect(text.components(separatedBy: "HTTP/1.").count == 2, "\(name): more than one response: \(text)")
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
