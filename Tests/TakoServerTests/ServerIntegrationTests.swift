@@ -97,6 +97,29 @@ struct ServerIntegrationTests {
         #expect(log.contains("restarting in 1 s"))
     }
 
+    @Test("an app in a crash loop is restarted with growing delays and reports last_error; another app never notices")
+    func crashLoop() throws {
+        let server = try ServerProcess()
+        #expect(try server.deploy("steady", version: "v1", route: "steady.test").status == 0)
+        #expect(try server.deploy("loop", version: "v1", route: "loop.test", vars: ["CRASH_AFTER_SECONDS": "1"]).status == 0)
+        let steadyPID = try #require(try server.instances("steady").first?.int("pid"))
+        var served = 0
+        try server.waitUntil("the delay has grown to 4 s", timeout: .seconds(30)) {
+            let status = try server.get("steady.test").status
+            #expect(status == 200)
+            served += 1
+            return server.appLog("loop").contains("restarting in 4 s")
+        }
+        let log = server.appLog("loop")
+        #expect(log.contains("restarting in 1 s") && log.contains("restarting in 2 s"), "\(log)")
+        try server.waitUntil("last_error names the exit") {
+            (try server.status("loop")["last_error"] as? String)?.contains("exited with status 5") ?? false
+        }
+        #expect(served > 10)
+        #expect(try server.instances("steady").first?.int("pid") == steadyPID, "the steady app was never restarted")
+        #expect(try server.status("steady")["last_error"] == nil)
+    }
+
     @Test("an app that crashes after some requests keeps being restarted and served")
     func crashAfterRequests() throws {
         let server = try ServerProcess()

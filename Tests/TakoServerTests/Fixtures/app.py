@@ -6,6 +6,7 @@ MODE=crash         print to stderr and exit 3 at once
 MODE=ignore-term   serve, ignoring SIGTERM
 START_DELAY=S      sleep S seconds before listening (a slow starter)
 CRASH_AFTER=N      exit 4 after answering N requests
+CRASH_AFTER_SECONDS=S  exit 5 S seconds after it starts listening (a crash loop)
 HANG_HEALTH_AFTER=S  /_tako/status stops answering S seconds after start
 
 Paths: /_tako/status, /env/NAME (the variable's value), /sleep/MS, /stream/N (N chunks),
@@ -27,6 +28,13 @@ if mode == "ignore-term":
 time.sleep(float(os.environ.get("START_DELAY", "0")))
 crash_after = int(os.environ.get("CRASH_AFTER", "0"))
 hang_after = float(os.environ.get("HANG_HEALTH_AFTER", "-1"))
+crash_after_seconds = float(os.environ.get("CRASH_AFTER_SECONDS", "0"))
+if crash_after_seconds:
+    def crash_later():
+        time.sleep(crash_after_seconds)
+        print(f"crashing after {crash_after_seconds} s", file=sys.stderr, flush=True)
+        os._exit(5)
+    threading.Thread(target=crash_later, daemon=True).start()
 served = 0
 hung = False
 lock = threading.Lock()
