@@ -62,6 +62,44 @@ struct ServerShipTests {
         #expect(database.range(of: Data("s3cret-value".utf8)) == nil, "secrets are sealed at rest")
     }
 
+    @Test("a secret reaches only its app: never an answer, an error, a log, the status page, a process listing or a file readable by others")
+    func secretsStayHidden() throws {
+        let server = try ServerProcess()
+        let secret = "tk-\(UUID().uuidString)"
+        let archive = try Self.archive(of: try server.release("web-v1"))
+        #expect(try ship(server, version: "v1", archive: archive, secrets: ["API_TOKEN": secret]).status == 0)
+        #expect(try server.get("web.test", "/env/API_TOKEN").body == Data(secret.utf8))
+        // A failing deploy and refused commands, with the secret in their requests.
+        let crash = try server.release("web-v2")
+        let failed = try server.ctl(["deploy", "web", "--version", "v2", "--release", crash, "--route", "web.test", "--var", "MODE=crash"])
+        #expect(failed.status == 1)
+        let refused = try server.ctl(["update-secrets", "nope"], stdin: "{\"API_TOKEN\": \"\(secret)\"}")
+        #expect(refused.status == 1)
+        var seen: [String: String] = [
+            "failed deploy": failed.output, "refused update": refused.output,
+            "status": try server.ctl(["status"]).output, "logs": try server.ctl(["logs", "web", "--lines", "1000"]).output,
+            "server-info": try server.ctl(["server-info"]).output, "routes": try server.ctl(["routes"]).output,
+            "status page": String(decoding: try server.get("web.test", "/_tako/status").body, as: UTF8.self),
+            "server log": ServerProcess.read(server.logPath), "app log": server.appLog("web"),
+        ]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
+            seen["/proc/\(entry)/cmdline"] = (try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8)) ?? ""
+        }
+        for (place, text) in seen {
+            #expect(!text.contains(secret), "the secret appears in \(place)")
+        }
+        // Every file of the server's data that holds state or keys is the server's alone.
+        let data = server.directory.appendingPathComponent("data").path
+        for name in ["runtime-state.sqlite3", "runtime-state.sqlite3-wal", "runtime-state.sqlite3-shm", "host.key"] {
+            let path = data + "/" + name
+            guard let mode = try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int else { continue }
+            #expect(mode & 0o077 == 0, "\(name) is \(String(mode, radix: 8))")
+            if let bytes = FileManager.default.contents(atPath: path) {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "the secret is in \(name) in the clear")
+            }
+        }
+    }
+
     @Test("a wrong checksum or a cut-short upload is refused and leaves nothing behind")
     func badUploads() throws {
         let server = try ServerProcess()
