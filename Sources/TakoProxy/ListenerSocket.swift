@@ -19,7 +19,10 @@ import Darwin
 public enum ListenerSocket {
     /// A new non-blocking socket bound to `host:port` and listening (`SO_REUSEADDR`, so
     /// connections of a previous server in TIME_WAIT do not block the port).
-    public static func open(host: String, port: Int, backlog: Int32 = 1024) throws -> Int32 {
+    /// The accept queue's length (the kernel caps it at net.core.somaxconn).
+    public static let backlog: Int32 = 4096
+
+    public static func open(host: String, port: Int, backlog: Int32 = ListenerSocket.backlog) throws -> Int32 {
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         let family = address.protocol == .inet6 ? AF_INET6 : AF_INET
         let fd = PortableSocket.stream(domain: family)

@@ -56,6 +56,9 @@ public final class ProxyServer: Sendable {
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
+            // NIO listens again on a socket it is given, with this backlog (128 by default,
+            // which made a burst of new connections wait for SYN retransmits).
+            .serverChannelOption(.backlog, value: ListenerSocket.backlog)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in

@@ -9,6 +9,7 @@ CRASH_AFTER=N      exit 4 after answering N requests
 CRASH_AFTER_SECONDS=S  exit 5 S seconds after it starts listening (a crash loop)
 HANG_HEALTH_AFTER=S  /_tako/status stops answering S seconds after start
 
+POST reads the whole body and answers {"received": N}.
 Paths: /_tako/status, /env/NAME (the variable's value), /sleep/MS, /stream/N (N chunks),
 /fds (the descriptors it was started with), /ws (a WebSocket echoing text frames),
 anything else -> JSON about the instance.
@@ -120,6 +121,12 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             print(f"crashing after {count} requests", file=sys.stderr, flush=True)
             os._exit(4)
+
+    def do_POST(self):
+        # Reads the whole body (Content-Length), then answers how much arrived.
+        length = int(self.headers.get("Content-Length", "0") or "0")
+        received = len(self.rfile.read(length)) if length > 0 else 0
+        self.reply(200, json.dumps({"received": received}))
 
     def log_message(self, *args):
         pass
