@@ -55,7 +55,7 @@ done
 wait
 
 {
-  echo "## Fuzzing"
+  echo "### Fuzzing, measured"
   echo
   echo "Written by \`make fuzz\` (FUZZ_SECONDS=$seconds) on $(date -u +%Y-%m-%d): libFuzzer with AddressSanitizer, $(swift --version 2>&1 | head -1 | sed 's/^.*Swift version /Swift /; s/ (.*//'), $(uname -m)."
   echo

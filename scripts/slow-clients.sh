@@ -91,7 +91,7 @@ available=$(curl -s -o /dev/null -m 3 -w '%{http_code}' -H 'Host: slow.test' "ht
 kill "$idler" 2>/dev/null || true
 
 {
-  echo "## Slow clients, measured"
+  echo "### Slow clients, measured"
   echo
   echo "Written by \`scripts/slow-clients.sh\` on $(date -u +%Y-%m-%d): $(basename "$server") $("$server" --version) ($( [ -z "${TAKO_SERVER:-}" ] && echo "debug build" || echo "$server")), one app with two instances, $(uname -m), $(nproc) cores, slowhttptest $(slowhttptest -h 2>&1 | sed -n 's/.*version //p' | head -1), ${seconds} s per attack. Each attack opens 1000 connections at 200 per second, sending a little every 5 s; a probe fetches the app every 0.2 s beside it."
   echo

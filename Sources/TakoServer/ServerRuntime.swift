@@ -386,6 +386,10 @@ public actor ServerRuntime {
         if let problem = AppName.problem(with: request.app) {
             throw UserError("app name '\(request.app)' \(problem)", hint: "use lower-case letters, digits and '-'")
         }
+        // A label in status, logs and TAKO_BUILD, and a directory name for shipped releases.
+        guard ReleaseVersion.isValid(request.version) else {
+            throw UserError("'\(request.version.prefix(80))' is not a release version", hint: "versions are letters, digits and '_'")
+        }
         guard request.instances >= 0, request.instances <= 64 else {
             throw UserError("instances is \(request.instances); it must be between 0 and 64", hint: "set instances in tako.toml")
         }

@@ -22,6 +22,9 @@ struct DevDaemonTests {
         _ = try bed.dev(blog)
         #expect(bed.wait(20) { try bed.body("shop.tako.local").hasPrefix("app=shop greeting=hi env=development node_env=development") })
         #expect(bed.wait(20) { try bed.body("blog.tako.local").hasPrefix("app=blog greeting=hello env=development") })
+        // The control socket is this user's alone.
+        let socketMode = try FileManager.default.attributesOfItem(atPath: bed.home.appendingPathComponent("dev-server.sock").path)[.posixPermissions] as? Int
+        #expect(socketMode == 0o600, "\(String(socketMode ?? 0, radix: 8))")
 
         // A name no app has: a certificate still (any *.tako.local), and the page listing the URLs.
         let unknown = try bed.get("nope.tako.local")
