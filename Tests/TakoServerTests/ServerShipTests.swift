@@ -100,6 +100,28 @@ struct ServerShipTests {
         }
     }
 
+    @Test("a write that fails part-way (the disk full: here a file-size limit) is a clear error and leaves nothing behind")
+    func diskFullDuringUpload() throws {
+        let server = try ServerProcess()
+        let release = try server.release("web-v1")
+        // A megabyte that does not compress, so the archive is larger than the limit below.
+        try Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: release + "/blob.bin"))
+        let archive = try Self.archive(of: release)
+        let file = server.directory.appendingPathComponent("v1.tar.gz")
+        try archive.write(to: file)
+        // 512 blocks of 512 bytes: writes past 256 KiB fail with EFBIG (SIGXFSZ ignored).
+        let full = try Program.run(
+            "/bin/sh",
+            ["-c", "trap '' XFSZ; ulimit -f 512; exec \"$0\" ctl ship web --version v1 --route web.test --size \"$1\" --sha256 \"$2\" --holder tester@ci --socket \"$3\" < \"$4\"",
+             BuiltProducts.path("tako-server"), String(archive.count), Self.sha256(archive), server.socket, file.path])
+        #expect(full.status == 1, "\(full.output)")
+        #expect(full.stderr.contains("cannot write") && full.stderr.contains("File too large"), "\(full.stderr)")
+        #expect(full.stderr.contains("hint: check the disk space on the host"), "\(full.stderr)")
+        #expect(try releases(server) == [], "the partial upload was removed")
+        let again = try ship(server, version: "v1", archive: archive)
+        #expect(again.status == 0, "the lock was released: \(again.output)")
+    }
+
     @Test("a wrong checksum or a cut-short upload is refused and leaves nothing behind")
     func badUploads() throws {
         let server = try ServerProcess()
