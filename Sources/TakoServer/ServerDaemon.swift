@@ -50,6 +50,7 @@ public final class ServerDaemon: Sendable {
         var proxyConfiguration = ProxyConfiguration()
         proxyConfiguration.scheme = "http"
         proxyConfiguration.maxRequestsPerClient = config.maxRequestsPerClient
+        proxyConfiguration.upstreamResponseTimeout = .seconds(Int64(config.upstreamTimeout))
         let challenges = ChallengeResponder()
         let proxy = ProxyServer(
             configuration: proxyConfiguration, snapshots: store, statusHandler: statusPage.handler, challenges: challenges)

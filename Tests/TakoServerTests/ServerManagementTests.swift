@@ -128,4 +128,27 @@ struct ServerManagementTests {
         #expect(server.appLog("web").contains("failed 5 health checks in a row; restarting it"))
         print("hung instance: out of the balancer after \(unhealthyAfter), restarted after \(restartedAfter)")
     }
+
+    @Test("an app that freezes (SIGSTOP): requests get 504 at upstream_timeout, the instance leaves the balancer, and a new process serves")
+    func frozenApp() throws {
+        let server = try ServerProcess(settings: "start_timeout = 10\ndrain_timeout = 1\nupstream_timeout = 2")
+        #expect(try server.deploy("web", version: "v1", route: "web.test").status == 0)
+        let pid = try #require(try server.instances("web").first?.int("pid"))
+        kill(pid_t(pid), SIGSTOP)
+        defer { kill(pid_t(pid), SIGKILL) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let hung = try server.get("web.test")
+        let waited = clock.now - started
+        #expect(hung.status == 504, "\(hung.status)")
+        #expect(waited < .seconds(5), "answered within the timeout: \(waited)")
+        try server.waitUntil("the instance is out of the balancer", timeout: .seconds(30)) {
+            let instance = try server.instances("web").first
+            return instance?.string("state") != "healthy" || instance?.int("pid") != pid
+        }
+        try server.waitUntil("a new process serves", timeout: .seconds(60)) {
+            try server.instances("web").first?.int("pid") != pid && server.get("web.test").status == 200
+        }
+        print("frozen instance: first request answered after \(waited); replaced after \(clock.now - started)")
+    }
 }

@@ -2,7 +2,7 @@
 /// line, so a server never starts half-configured.
 extension ServerConfig {
     static let sections = ["server", "tls", "acme"]
-    static let serverKeys = ["http_port", "https_port", "data_dir", "socket", "listen", "start_timeout", "drain_timeout", "max_requests_per_client"]
+    static let serverKeys = ["http_port", "https_port", "data_dir", "socket", "listen", "start_timeout", "drain_timeout", "max_requests_per_client", "upstream_timeout"]
     static let tlsKeys = ["issuer"]
     static let acmeKeys = ["email", "staging", "directory_url", "ca_root", "retry_seconds", "renew_check_seconds"]
 
@@ -39,6 +39,8 @@ extension ServerConfig {
             if let value = reader.integer(item, path: path, range: 1...3600) { startTimeout = value }
         case ("server", "drain_timeout"):
             if let value = reader.integer(item, path: path, range: 0...3600) { drainTimeout = value }
+        case ("server", "upstream_timeout"):
+            if let value = reader.integer(item, path: path, range: 1...3600) { upstreamTimeout = value }
         case ("server", "max_requests_per_client"):
             if let value = reader.integer(item, path: path, range: 0...1_000_000) { maxRequestsPerClient = value }
         case ("server", "data_dir"):

@@ -35,6 +35,8 @@ public struct ServerConfig: Hashable, Sendable {
     /// Requests one client address may have in flight to apps at once; more get 429 (0: no
     /// cap, for a server behind a load balancer that is not a trusted proxy).
     public var maxRequestsPerClient = 2048
+    /// Seconds an app has to send a response head before the client gets 504.
+    public var upstreamTimeout = 60
     public var tlsIssuer = TLSIssuer.acme
     public var acmeEmail: String?
     public var acmeStaging = false
