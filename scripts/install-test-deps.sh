@@ -18,6 +18,7 @@ requirements=(
   "tmux:tmux"
   "certutil:libnss3-tools"
   "chromium:chromium"
+  "/usr/lib/python3/dist-packages/h2/__init__.py:python3-h2"
 )
 
 missing=()

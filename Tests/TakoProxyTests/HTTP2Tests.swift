@@ -118,6 +118,27 @@ struct HTTP2Tests {
         await proxy.stop()
     }
 
+    @Test(
+        "malformed HTTP/2 requests are refused and nothing reaches the app (h2 to HTTP/1.1 smuggling)",
+        arguments: ["transfer-encoding", "connection", "content-length", "crlf-value", "uppercase-name", "space-in-path"])
+    func smuggling(_ attack: String) async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/h2smuggle.py")
+        // The same probe with a well-formed request gets through: the refusals are the server's.
+        let control = try Program.run("/usr/bin/python3", [script.path, "control", "a.test", "\(port)", ca.certificatePath])
+        #expect(control.stdout.contains("\"status\": 200"), "\(control.output)")
+        let result = try Program.run("/usr/bin/python3", [script.path, attack, "a.test", "\(port)", ca.certificatePath])
+        let seen = try Curl.request(port: web.port, host: "example.test", path: "/__seen")
+        await proxy.stop()
+        let answer = try #require(try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any], "\(result.output)")
+        let refused = answer["reset"] != nil || answer["goaway"] != nil || answer["closed"] != nil || answer["error"] != nil
+            || ((answer["status"] as? Int).map { $0 >= 400 && $0 < 500 } ?? false)
+        #expect(refused, "\(attack): \(answer)")
+        let paths = (try? JSONSerialization.jsonObject(with: seen.body) as? [String]) ?? ["unreadable"]
+        #expect(paths.filter { !$0.contains("/__seen") } == ["POST /a"], "\(attack): only the control request may reach the app: \(paths)")
+    }
+
     @Test("an unknown path is the proxy's own 404 over HTTP/2")
     func localAnswers() async throws {
         let web = try UpstreamProcess(name: "web")
