@@ -220,6 +220,31 @@ struct DeployOverSSHTests {
         #expect(next.status == 0, "\(next.output)")
     }
 
+    @Test("the SSH connection dropping mid-upload fails the deploy with a clear error and leaves nothing; a re-run succeeds")
+    func connectionDropped() throws {
+        let fixture = try DeployFixture(hosts: 1)
+        try fixture.addServers()
+        let blob = try #require(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 48 << 20)
+        try blob.write(to: fixture.project.appendingPathComponent("blob.bin"))
+        let errors = fixture.home.appendingPathComponent("deploy.err")
+        let deploy = try ChildProcess(
+            ["/bin/sh", "-c", "cd \"$2\" && echo started && exec \"$0\" deploy --yes 2>\"$1\"", BuiltProducts.path("tako"), errors.path,
+             fixture.project.path],
+            environment: fixture.environment, readyWithin: 30)
+        let holder = fixture.servers[0].directory.appendingPathComponent("data/apps/hello/.deploy_lock/holder.json").path
+        try fixture.servers[0].waitUntil("the upload is under way", timeout: .seconds(60)) { FileManager.default.fileExists(atPath: holder) }
+        fixture.hosts[0].dropConnections()
+        #expect(deploy.waitForExit() != 0)
+        let said = ServerProcess.read(errors.path)
+        #expect(said.contains("error: the SSH connection to h0 (") && said.contains("was lost before tako-server answered"), "\(said)")
+        #expect(said.contains("every server kept its previous release"), "\(said)")
+        try fixture.servers[0].waitUntil("the host let go of the lock", timeout: .seconds(60)) { !FileManager.default.fileExists(atPath: holder) }
+        let releases = fixture.servers[0].directory.appendingPathComponent("data/apps/hello/releases").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: releases)) ?? []).isEmpty, "nothing of the upload is left")
+        let next = try fixture.tako(["deploy", "--yes"])
+        #expect(next.status == 0, "\(next.output)")
+    }
+
     @Test("on a terminal: the only server is offered for an unmapped environment, production is confirmed, progress is drawn live")
     func terminalDialogue() throws {
         let fixture = try DeployFixture(hosts: 1, mapped: false)

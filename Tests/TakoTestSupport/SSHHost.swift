@@ -103,6 +103,13 @@ public final class SSHHost {
         self.process = nil
     }
 
+    /// Drops every open connection (kills each connection's sshd) while sshd keeps
+    /// listening: the network between client and host failing mid-session.
+    public func dropConnections() {
+        guard let process else { return }
+        for child in Self.children(of: process.pid) { kill(child, SIGKILL) }
+    }
+
     private static func children(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { name -> pid_t? in

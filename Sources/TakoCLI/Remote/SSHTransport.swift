@@ -79,6 +79,14 @@ struct SSHTransport: Sendable {
                 "SSH authentication to \(target) failed",
                 hint: "load your key into ssh-agent or add it to the server: ssh-copy-id -p \(server.port) \(server.user)@\(server.host)")
         }
+        if sshFailed, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            || text.contains("Broken pipe") || text.contains("closed by remote host") || text.contains("Connection reset")
+        {
+            // Connected, then cut off (a refused or unknown host says so on stderr).
+            return UserError(
+                "the SSH connection to \(server.name) (\(target)) was lost before tako-server answered",
+                hint: "check that the host is up and reachable, then run the command again (an interrupted deploy leaves the host as it was)")
+        }
         if sshFailed {
             let reason = text.split(separator: "\n").last.map { String($0).replacingOccurrences(of: "ssh: ", with: "") } ?? "no answer"
             return UserError(
