@@ -20,8 +20,8 @@ struct ProxyLimitsTests {
         let web = try UpstreamProcess(name: "web")
         let proxy = try await proxy(web) { $0.maxRequestsPerClient = 3 }
         let slow = try (0..<3).map { _ in try RawClient(port: proxy.port) }
-        for client in slow { client.send("GET /sleep/1500 HTTP/1.1\r\nHost: example.test\r\n\r\n") }
-        try await waitUntil("the three requests reach the app") { web.seen("GET /sleep/1500") >= 3 }
+        for client in slow { client.send("GET /sleep/4000 HTTP/1.1\r\nHost: example.test\r\n\r\n") }
+        try await waitUntil("the three requests reach the app") { web.seen("GET /sleep/4000") >= 3 }
         let refused = try RawClient(port: proxy.port)
         refused.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
         let answer = refused.read(until: "\r\n\r\n")
@@ -30,7 +30,7 @@ struct ProxyLimitsTests {
         // Answers the proxy gives itself take no slot.
         refused.send("GET / HTTP/1.1\r\nHost: unknown.test\r\n\r\n")
         #expect(refused.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 404"))
-        for client in slow { #expect(client.read(until: "/sleep/1500").hasPrefix("HTTP/1.1 200")) }
+        for client in slow { #expect(client.read(until: "/sleep/4000").hasPrefix("HTTP/1.1 200")) }
         // The slots came back: the same connection is served again.
         refused.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n")
         let again = refused.read(until: "\"app\"")

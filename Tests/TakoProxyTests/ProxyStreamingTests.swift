@@ -31,6 +31,7 @@ struct ProxyStreamingTests {
         #expect(json?["body_bytes"] as? Int == Self.uploadSize, "\(upload.errors)")
 
         let peak = try #require(proxy.process.peakResidentKiB)
-        #expect(peak < 64 * 1024, "proxy peak RSS \(peak) KiB after streaming 320 MiB")
+        // ThreadSanitizer's shadow memory is most of the process there; the bound is the plain build's.
+        #expect(peak < (Sanitizers.thread ? 512 : 64) * 1024, "proxy peak RSS \(peak) KiB after streaming 320 MiB")
     }
 }

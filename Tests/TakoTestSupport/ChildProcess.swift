@@ -69,7 +69,7 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         posix_spawnattr_setpgroup(&attributes, 0)
         var argv = arguments.map { strdup($0) } + [nil]
-        var envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        var envp = environment.map { Sanitizers.passingOptions($0).map { strdup("\($0.key)=\($0.value)") } + [nil] }
         var pid: pid_t = 0
         let result = envp == nil
             ? posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, environ)

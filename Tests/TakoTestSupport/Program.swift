@@ -36,7 +36,7 @@ public enum Program {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        if let environment { process.environment = Sanitizers.passingOptions(environment) }
         if let directory { process.currentDirectoryURL = directory }
         let input = Pipe()
         let output = Pipe()
