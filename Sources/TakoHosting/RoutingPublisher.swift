@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 import TakoCore
 import TakoProxy
 import TakoSupervisor
@@ -27,7 +26,7 @@ public final class RoutingPublisher: AppSupervisorObserver {
     }
 
     public let store: RoutingSnapshotStore
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Told about every change too (the runtime records the app's processes).
     private let onChange: @Sendable (String, [InstanceSnapshot]) -> Void
 

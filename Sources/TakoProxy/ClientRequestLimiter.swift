@@ -1,4 +1,4 @@
-import Synchronization
+import TakoCore
 
 /// Counts each client address's requests in flight to apps, across every connection and
 /// event loop, and refuses those over `limit` (429): one client with thousands of
@@ -9,7 +9,7 @@ final class ClientRequestLimiter: Sendable {
     private let stripes: [Stripe]
 
     private final class Stripe: Sendable {
-        let counts = Mutex<[String: Int]>([:])
+        let counts = Locked<[String: Int]>([:])
     }
 
     init(limit: Int, stripes: Int = 32) {

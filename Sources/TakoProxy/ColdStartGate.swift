@@ -1,5 +1,5 @@
+import TakoCore
 import NIOCore
-import Synchronization
 
 /// Holds requests for an app that has no healthy instance while its owner starts one.
 ///
@@ -29,7 +29,7 @@ public final class ColdStartGate: Sendable {
 
     public let maxWaiting: Int
     private let start: @Sendable () -> Void
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// `start` asks the owner for an instance; it is called once per start attempt, on
     /// whatever thread the first waiting request runs, and must not block.

@@ -1,7 +1,7 @@
+import TakoCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// A reverse proxy's listeners (HTTP/1.1; HTTPS with HTTP/2 by ALPN): routes by the published
 /// `RoutingSnapshot`, keeps upstream connections per event loop, and drains gracefully.
@@ -18,9 +18,9 @@ public final class ProxyServer: Sendable {
     private let shared: ProxyShared
     private let group: MultiThreadedEventLoopGroup
     private let pools: [ObjectIdentifier: UpstreamPool]
-    private let state = Mutex<(listeners: [any Channel], connections: [ObjectIdentifier: any Channel])>(([], [:]))
+    private let state = Locked<(listeners: [any Channel], connections: [ObjectIdentifier: any Channel])>(([], [:]))
     /// A copy of each listening socket, in the order started, kept to hand to a successor.
-    private let listenerCopies = Mutex<[Int32]>([])
+    private let listenerCopies = Locked<[Int32]>([])
 
     public init(
         configuration: ProxyConfiguration = ProxyConfiguration(), snapshots: RoutingSnapshotStore,
@@ -96,11 +96,20 @@ public final class ProxyServer: Sendable {
     /// are close-on-exec: the spawner maps them onto the child's descriptors).
     public var listenerDescriptors: [Int32] { listenerCopies.withLock { $0 } }
 
-    /// Stops accepting: the listeners close here (a successor holding the same sockets takes
-    /// the queued connections from there), returning once they are closed.
+    /// Stops accepting (a successor holding the same sockets takes the queued connections from
+    /// there), returning once every connection accepted before has its pipeline.
+    ///
+    /// The listeners stop reading rather than close: NIO sets up an accepted connection on its
+    /// own event loop and then, back on the listener's, closes it if the listener has closed
+    /// meanwhile — with the client's request unread, so the client got a reset. They close
+    /// with the drain (`startDraining`), when nothing is being accepted any more.
     public func stopAccepting() async {
         let listeners = state.withLock { $0.listeners }
-        for listener in listeners { try? await listener.close() }
+        for listener in listeners { try? await listener.setOption(.autoRead, value: false).get() }
+        // Setups already under way run on the connections' loops, then hop back to the
+        // listener's: a round through every loop, then the listeners' own, sees them done.
+        for loop in group.makeIterator() { try? await loop.submit {}.get() }
+        for listener in listeners { try? await listener.eventLoop.submit {}.get() }
     }
 
     /// After `stopAccepting`, for a handoff: lets every connection finish politely — each next

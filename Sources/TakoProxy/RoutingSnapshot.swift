@@ -1,4 +1,3 @@
-import Synchronization
 import TakoCore
 
 /// What the proxy routes by: the route table and, for each app in it, its backend. Immutable;
@@ -22,10 +21,10 @@ public final class RoutingSnapshot: Sendable {
 /// Holds the current snapshot. Publishing swaps it atomically; a request reads whichever
 /// snapshot is current when its head arrives and never waits for the owner.
 public final class RoutingSnapshotStore: Sendable {
-    private let current: Mutex<RoutingSnapshot>
+    private let current: Locked<RoutingSnapshot>
 
     public init(_ snapshot: RoutingSnapshot = RoutingSnapshot()) {
-        current = Mutex(snapshot)
+        current = Locked(snapshot)
     }
 
     public var snapshot: RoutingSnapshot {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import NIOCore
 import NIOPosix
 import TakoCore
@@ -15,7 +14,7 @@ public final class ServerDaemon: Sendable {
     private let proxy: ProxyServer
     private let management: FrameSocketServer
     private let statusTask: Task<Void, Never>
-    private let restartState = Mutex<(inProgress: Bool, executable: String?, arguments: [String])>((false, nil, []))
+    private let restartState = Locked<(inProgress: Bool, executable: String?, arguments: [String])>((false, nil, []))
     private let handedOff = AsyncStream<Void>.makeStream()
     private let hardRestarts = AsyncStream<Void>.makeStream()
     /// The port the HTTP listener bound (the configured one, or the one picked for port 0).

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import TakoCore
 import TakoProxy
 
@@ -13,7 +12,7 @@ final class StatusPage: Sendable {
         var apps: [AppStatus]
     }
 
-    private let current = Mutex<(healthy: Bool, body: Data)>((true, Data("{\"apps\":[],\"healthy\":true}".utf8)))
+    private let current = Locked<(healthy: Bool, body: Data)>((true, Data("{\"apps\":[],\"healthy\":true}".utf8)))
 
     func update(healthy: Bool, apps: [AppStatus]) {
         let encoder = JSONEncoder()

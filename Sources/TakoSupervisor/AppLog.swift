@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TakoCore
 
 /// An app's log, `shared/logs/current.log`: one line per output line of any instance, with
@@ -18,9 +17,9 @@ public final class AppLog: Sendable {
     public let directory: String
     public let maxBytes: Int
     public let keep: Int
-    private let state: Mutex<(fd: Int32, size: Int)>
+    private let state: Locked<(fd: Int32, size: Int)>
     /// Followers (`logs --follow`) get every line as it is written.
-    private let followers = Mutex<(next: Int, handlers: [Int: @Sendable (String) -> Void])>((0, [:]))
+    private let followers = Locked<(next: Int, handlers: [Int: @Sendable (String) -> Void])>((0, [:]))
 
     public var path: String { directory + "/current.log" }
 
@@ -34,7 +33,7 @@ public final class AppLog: Sendable {
         guard fd >= 0 else { throw SupervisorError("cannot open the app log \(path)", errno: errno) }
         var info = stat()
         fstat(fd, &info)
-        state = Mutex((fd, Int(info.st_size)))
+        state = Locked((fd, Int(info.st_size)))
     }
 
     deinit {

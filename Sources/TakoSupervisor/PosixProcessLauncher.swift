@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TakoCore
 
 /// Spawns processes with `posix_spawn`: a new process group (so the whole tree is signalled
@@ -23,7 +22,7 @@ public struct PosixProcessLauncher: ProcessLauncher {
         try Self.launchLock.withLock { _ in try spawn(spec, output: output) }
     }
 
-    private static let launchLock = Mutex(())
+    private static let launchLock = Locked(())
 
     private func spawn(_ spec: LaunchSpec, output: @escaping @Sendable (AppLog.Stream, String) -> Void) throws -> any ManagedProcess {
         var outPipe: [Int32] = [-1, -1]

@@ -1,9 +1,9 @@
-import Synchronization
+import TakoCore
 
 /// Remembers how a process ended and wakes everyone waiting for it: whoever asks after the
 /// exit gets the answer at once. Shared by every `ManagedProcess`.
 public final class ProcessExitLatch: Sendable {
-    private let state = Mutex<(exit: ProcessExit?, waiters: [CheckedContinuation<ProcessExit, Never>])>((nil, []))
+    private let state = Locked<(exit: ProcessExit?, waiters: [CheckedContinuation<ProcessExit, Never>])>((nil, []))
 
     public init() {}
 

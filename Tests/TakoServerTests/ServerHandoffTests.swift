@@ -11,6 +11,12 @@ import Glibc
 /// healthy; the old one drains and exits. Real servers, real apps, continuous real traffic.
 @Suite("Graceful restart and upgrade with traffic flowing", .serialized)
 struct ServerHandoffTests {
+    /// When each handoff was asked for and answered (wall clock), to set beside the load's errors.
+    final class Timeline: @unchecked Sendable {
+        var handoffs: [String] = []
+    }
+    let timeline = Timeline()
+
     static let load = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/handoff-load.py").path
 
     /// A client text frame (masked, as clients must).
@@ -36,8 +42,10 @@ struct ServerHandoffTests {
         #expect(socket.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 101"))
         #expect(socket.send(Self.maskedText("ping1")))
         #expect(socket.read(until: "ping1").hasSuffix("ping1"))
+        let asked = Date().timeIntervalSince1970
         let successor = try handoff()
         let handedOverAt = ContinuousClock.now
+        timeline.handoffs.append(String(format: "%.3f-%.3f", asked, Date().timeIntervalSince1970))
         #expect(socket.send(Self.maskedText("ping2")))
         #expect(socket.read(until: "ping2").hasSuffix("ping2"), "the WebSocket still works during the drain")
         let (_, closed) = socket.readToEnd()
@@ -112,7 +120,7 @@ struct ServerHandoffTests {
         print("handoff traffic, ok per kind: " + kinds.keys.sorted().map { "\($0) \(kinds[$0]?["ok"] ?? 0)" }.joined(separator: ", "))
         for kind in ["keepalive", "keepalive2", "fresh", "https", "https-fresh", "slow", "ondemand"] {
             let entry = kinds[kind] ?? [:]
-            #expect((entry["errors"] as? Int) == 0, "\(kind): \(entry)")
+            #expect((entry["errors"] as? Int) == 0, "\(kind): \(entry); handoffs at \(timeline.handoffs)")
             #expect(((entry["ok"] as? Int) ?? 0) > 0, "\(kind): \(entry)")
         }
         // State carried over: both apps, same versions, the on-demand one still on demand.

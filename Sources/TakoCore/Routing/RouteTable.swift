@@ -1,7 +1,7 @@
 /// Every deployed app's routes, arranged so the proxy can pick the app for a request quickly.
 ///
 /// The table is an immutable value: the server builds a new one when routes change and publishes
-/// it (see STYLE.md, `Mutex<RouteTable>`), so `match` needs no locking of its own.
+/// it (see STYLE.md, `Locked<RouteTable>`), so `match` needs no locking of its own.
 ///
 /// Precedence, most specific first:
 /// 1. an exact host before any wildcard host;

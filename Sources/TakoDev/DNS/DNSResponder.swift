@@ -1,14 +1,14 @@
+import TakoCore
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// The dev daemon's DNS server (UDP, `127.0.0.1:53535` by default): A and AAAA answers with
 /// loopback for the hosts currently registered, NXDOMAIN for everything else (`DNSMessage`).
 /// macOS sends `*.tako.local` lookups here through `/etc/resolver/tako.local`.
 public final class DNSResponder: Sendable {
-    private let hosts = Mutex<Set<String>>([])
+    private let hosts = Locked<Set<String>>([])
     private let group: MultiThreadedEventLoopGroup
-    private let channel = Mutex<(any Channel)?>(nil)
+    private let channel = Locked<(any Channel)?>(nil)
 
     public init() {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

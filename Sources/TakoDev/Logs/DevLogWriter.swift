@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TakoCore
 
 /// Appends records to one project's shared log (`{TAKO_HOME}/dev/logs/{key}.jsonl`, mode
@@ -8,7 +7,7 @@ import TakoCore
 /// that tail the file skip an incomplete last line until it ends.
 final class DevLogWriter: Sendable {
     let path: String
-    private let fd: Mutex<Int32>
+    private let fd: Locked<Int32>
 
     init(path: String, truncate: Bool) throws(UserError) {
         self.path = path
@@ -19,7 +18,7 @@ final class DevLogWriter: Sendable {
         guard descriptor >= 0 else {
             throw UserError("cannot open the dev log \(path): \(String(cString: strerror(errno)))", hint: "check the permissions of \(path)")
         }
-        fd = Mutex(descriptor)
+        fd = Locked(descriptor)
     }
 
     deinit {

@@ -1,12 +1,11 @@
 import Foundation
-import Synchronization
 import TakoCore
 
 /// The dev names currently served, read on every TLS handshake (may a leaf be minted for
 /// this name?) and every unmatched request (the 421 page), so it is a lock-protected value
 /// rather than actor state. Each change is passed on to the DNS responder and the hosts file.
 final class DevHostDirectory: Sendable {
-    private let urls = Mutex<[String: [String]]>([:])
+    private let urls = Locked<[String: [String]]>([:])
     private let dns: DNSResponder
     let hostsFile: String
     private let httpsPort: Int

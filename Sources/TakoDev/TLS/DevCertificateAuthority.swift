@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TakoACME
 import TakoCore
 import TakoProxy
@@ -11,7 +10,7 @@ public final class DevCertificateAuthority: Sendable {
     public static let name = "Tako Dev CA"
 
     public let ca: LocalCA
-    private let minted = Mutex<Int>(0)
+    private let minted = Locked<Int>(0)
 
     public init(home: TakoHome) throws(UserError) {
         ca = try LocalCA.loadOrCreate(directory: home.root.appendingPathComponent("ca").path, name: Self.name)

@@ -1,7 +1,6 @@
 import CTakoBoringSSL
 import Foundation
 import NIOSSL
-import Synchronization
 import TakoCore
 
 /// The certificates the HTTPS listener serves, chosen by the name a client asks for: the
@@ -16,7 +15,7 @@ public final class CertificateStore: Sendable {
     /// CA mints leaves this way); nil refuses the name. Called during the handshake.
     public typealias Issuer = @Sendable (_ name: String) -> (chainPEM: [UInt8], keyPEM: [UInt8])?
 
-    private let contexts = Mutex<[String: NIOSSLContext]>([:])
+    private let contexts = Locked<[String: NIOSSLContext]>([:])
     private let applicationProtocols: [String]
     private let issuer: Issuer?
 

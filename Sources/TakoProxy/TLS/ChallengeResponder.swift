@@ -1,10 +1,10 @@
-import Synchronization
+import TakoCore
 
 /// Answers ACME HTTP-01 challenges (RFC 8555 §8.3): while the ACME client validates a name,
 /// `GET /.well-known/acme-challenge/{token}` on plain HTTP, for any host, answers the key
 /// authorization. Unknown tokens fall through to the app (it may run its own ACME client).
 public final class ChallengeResponder: Sendable {
-    private let tokens = Mutex<[String: String]>([:])
+    private let tokens = Locked<[String: String]>([:])
 
     public init() {}
 

@@ -34,10 +34,14 @@ def running():
 def client(kind, make, name, path, reuse):
     connection = None
     while running():
+        phase = "connect"
         try:
             if connection is None:
                 connection = make()
+                connection.connect()
+            phase = "send"
             connection.request("GET", path, headers={"Host": name})
+            phase = "response"
             response = connection.getresponse()
             response.read()
             if response.status == 200:
@@ -48,7 +52,8 @@ def client(kind, make, name, path, reuse):
                 connection.close()
                 connection = None
         except Exception as error:
-            record(kind, False, repr(error))
+            # When (wall clock, to set beside the handoffs) and in which step it failed.
+            record(kind, False, f"{time.time():.3f} {phase}: {error!r}")
             connection = None
 
 
