@@ -147,7 +147,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "tako-fuzz", dependencies: ["TakoFuzz"], swiftSettings: swiftSettings),
-        .testTarget(name: "TakoFuzzTests", dependencies: ["TakoFuzz"], swiftSettings: swiftSettings),
+        .testTarget(name: "TakoFuzzTests", dependencies: ["TakoFuzz", "TakoTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TakoCoreTests", dependencies: ["TakoCore", "TakoTestSupport"], swiftSettings: swiftSettings),
         // Helpers the integration tests share: child processes, curl, the built binaries.
         .target(name: "TakoTestSupport", path: "Tests/TakoTestSupport", swiftSettings: swiftSettings),

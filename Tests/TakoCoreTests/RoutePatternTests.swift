@@ -1,3 +1,4 @@
+import TakoTestSupport
 import Testing
 
 @testable import TakoCore

@@ -1,20 +1,10 @@
+import TakoTestSupport
 import Testing
 
 @testable import TakoCore
 
 /// Hostile and random input: the parser must return or throw, never trap or recurse deeply.
 struct TOMLParserRobustnessTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let limit = TOMLParser.maxNestingDepth
 
@@ -127,7 +117,7 @@ struct TOMLParserRobustnessTests {
         "t = {x = 1}\n", "x = [1, [2, {y = 3}]]\n", "s = \"\"\"\n", "\\\n",
     ]
 
-    static func randomDocument(_ generator: inout Generator) -> String {
+    static func randomDocument(_ generator: inout SplitMix64) -> String {
         var text = ""
         let pieces = Int.random(in: 0...60, using: &generator)
         for _ in 0..<pieces {
@@ -143,7 +133,7 @@ struct TOMLParserRobustnessTests {
 
     @Test(arguments: [1, 2, 3, 4])
     func survivesRandomInput(seed: UInt64) {
-        var generator = Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var parsed = 0
         for _ in 0..<2_000 {
             let text = Self.randomDocument(&generator)

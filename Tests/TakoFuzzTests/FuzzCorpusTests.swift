@@ -1,4 +1,5 @@
 import Foundation
+import TakoTestSupport
 import Testing
 
 @testable import TakoFuzz
@@ -28,7 +29,7 @@ struct FuzzCorpusTests {
 
     @Test("mutations of the seeds from a fixed seed run through their target", arguments: FuzzTarget.allCases)
     func mutations(_ target: FuzzTarget) async throws {
-        var generator = SplitMix(seed: 0x7a6b_6f00 ^ UInt64(target.rawValue.utf8.count))
+        var generator = SplitMix64(seed: 0x7a6b_6f00 ^ UInt64(target.rawValue.utf8.count))
         let seeds = try Self.inputs(target).map(\.1)
         for round in 0..<200 {
             var input = seeds[round % seeds.count]
@@ -43,18 +44,5 @@ struct FuzzCorpusTests {
             }
             await target.runAsync(input)
         }
-    }
-}
-
-/// A small deterministic generator: the same mutations in every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
