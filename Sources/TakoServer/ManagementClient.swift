@@ -39,8 +39,7 @@ public enum ManagementClient {
         case .ok(let payload):
             return payload
         case .error(let text):
-            let parts = text.components(separatedBy: "\nhint: ")
-            throw UserError(parts[0], hint: parts.count > 1 ? parts[1...].joined(separator: "\nhint: ") : nil)
+            throw ManagementFrame.userError(fromErrorMessage: text)
         }
     }
 }

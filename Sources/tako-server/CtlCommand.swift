@@ -73,8 +73,7 @@ struct CtlCommand: ParsableCommand {
                 return
             }
             let message = (object["message"] as? String) ?? "tako-server refused the request"
-            let lines = message.components(separatedBy: "\nhint: ")
-            throw report(UserError(lines[0], hint: lines.count > 1 ? lines[1...].joined(separator: "\nhint: ") : nil))
+            throw report(ManagementFrame.userError(fromErrorMessage: message))
         }
     }
 

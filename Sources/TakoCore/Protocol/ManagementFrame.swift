@@ -34,6 +34,12 @@ public enum ManagementFrame {
             ?? Data("{\"protocol_version\":\(ManagementProtocol.version),\"status\":\"error\",\"message\":\"internal error\"}\n".utf8)
     }
 
+    /// The reverse of `error`: an error answer's message back as a message and its hint.
+    public static func userError(fromErrorMessage text: String) -> UserError {
+        let parts = text.components(separatedBy: "\nhint: ")
+        return UserError(parts[0], hint: parts.count > 1 ? parts[1...].joined(separator: "\nhint: ") : nil)
+    }
+
     /// Decodes one frame (with or without its newline).
     public static func decode<Value: Decodable>(_ type: Value.Type, from frame: Data) throws(ManagementProtocolError) -> Value {
         guard frame.count <= ManagementProtocol.maxFrameBytes + 1 else {
