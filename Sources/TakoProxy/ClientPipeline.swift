@@ -5,7 +5,8 @@ import NIOTLS
 
 /// Puts together the handlers of one accepted client connection.
 ///
-/// - HTTP: `ConnectionGuard`, NIO's HTTP/1.1 codec, `ProxyHandler`.
+/// - HTTP: `ConnectionGuard` and `FastProxyHandler`, which moves a connection to NIO's HTTP/1.1
+///   codec and `ProxyHandler` when a request needs them (`FastProxyHandler.useFullPipeline`).
 /// - HTTPS: `TLSHandshakeRouter` (certificate by SNI) and `ConnectionGuard` first; once the
 ///   handshake has agreed on a protocol by ALPN, either the HTTP/1.1 handlers follow, or the
 ///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler, and per stream
@@ -43,17 +44,11 @@ struct ClientPipeline {
             })
     }
 
-    /// NIO's HTTP/1.1 server codec, put together by hand: pipelined requests are ordered by
-    /// ProxyHandler itself (see its `queued`); outbound header validation is left out because
-    /// every header sent was parsed (and validated) by llhttp on the way in or is one the proxy
-    /// writes itself; parse errors are answered by ProxyHandler.errorCaught; the decoder hands
-    /// on leftover bytes so an upgrade can become a tunnel.
+    /// HTTP/1.1 starts on the fast path (`FastProxyHandler`, no codec), which hands the
+    /// connection to the full pipeline below when a request needs it.
     private func addHTTP1(to channel: any Channel, connectionGuard: ConnectionGuard) throws {
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(HTTPResponseEncoder())
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-        try sync.addHandler(
-            ProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
+        try channel.pipeline.syncOperations.addHandler(
+            FastProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
     }
 
     private func addHTTP2(to channel: any Channel) throws {

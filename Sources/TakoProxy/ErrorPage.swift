@@ -21,11 +21,29 @@ struct ErrorPage {
     func head(version: HTTPVersion, keepAlive: Bool, contentLength: Int) -> HTTPResponseHead {
         var headers = HTTPHeaders()
         headers.reserveCapacity(4 + extraHeaders.count)
-        headers.add(name: "content-type", value: "text/html; charset=utf-8")
-        headers.add(name: "content-length", value: String(contentLength))
-        headers.add(name: "cache-control", value: "no-store")
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
+        for (name, value) in fields(keepAlive: keepAlive, contentLength: contentLength) { headers.add(name: name, value: value) }
         return HTTPResponseHead(version: version, status: status, headers: headers)
+    }
+
+    /// The whole response as HTTP/1.x bytes, for the fast path (which has no encoder).
+    func bytes(isHTTP10: Bool, keepAlive: Bool, includeBody: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let body = self.body()
+        var out = allocator.buffer(capacity: 256 + body.utf8.count)
+        out.writeString("\(isHTTP10 ? "HTTP/1.0" : "HTTP/1.1") \(status.code) \(status.reasonPhrase)\r\n")
+        for (name, value) in fields(keepAlive: keepAlive, contentLength: body.utf8.count) {
+            out.writeString("\(name): \(value)\r\n")
+        }
+        out.writeStaticString("\r\n")
+        if includeBody { out.writeString(body) }
+        return out
+    }
+
+    private func fields(keepAlive: Bool, contentLength: Int) -> [(String, String)] {
+        var fields = [
+            ("content-type", "text/html; charset=utf-8"), ("content-length", String(contentLength)), ("cache-control", "no-store"),
+        ]
+        fields += extraHeaders
+        if !keepAlive { fields.append(("connection", "close")) }
+        return fields
     }
 }

@@ -27,39 +27,42 @@ enum HeaderRewriter {
 
     static func role(of name: String) -> Role {
         var name = name
-        return name.withUTF8 { bytes in
-            switch bytes.count {
-            case 2: return matches(bytes, "te") ? .hopByHop : .other
-            case 4: return matches(bytes, "host") ? .host : .other
-            case 6: return matches(bytes, "expect") ? .expect : .other
-            case 7:
-                if matches(bytes, "trailer") { return .hopByHop }
-                if matches(bytes, "upgrade") { return .upgrade }
-                return .other
-            case 10:
-                if matches(bytes, "connection") { return .connection }
-                if matches(bytes, "keep-alive") { return .hopByHop }
-                return .other
-            case 12: return matches(bytes, "x-request-id") ? .requestID : .other
-            case 14: return matches(bytes, "content-length") ? .contentLength : .other
-            case 15: return matches(bytes, "x-forwarded-for") ? .forwardedFor : .other
-            case 16:
-                if matches(bytes, "x-forwarded-host") { return .forwardedHost }
-                if matches(bytes, "proxy-connection") { return .hopByHop }
-                return .other
-            case 17:
-                if matches(bytes, "transfer-encoding") { return .transferEncoding }
-                if matches(bytes, "x-forwarded-proto") { return .forwardedProto }
-                return .other
-            case 18: return matches(bytes, "proxy-authenticate") ? .hopByHop : .other
-            case 19: return matches(bytes, "proxy-authorization") ? .hopByHop : .other
-            default: return .other
-            }
+        return name.withUTF8 { role(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The role of a header name given as bytes (the fast path's parser reads them in place).
+    static func role(of bytes: UnsafeRawBufferPointer) -> Role {
+        switch bytes.count {
+        case 2: return matches(bytes, "te") ? .hopByHop : .other
+        case 4: return matches(bytes, "host") ? .host : .other
+        case 6: return matches(bytes, "expect") ? .expect : .other
+        case 7:
+            if matches(bytes, "trailer") { return .hopByHop }
+            if matches(bytes, "upgrade") { return .upgrade }
+            return .other
+        case 10:
+            if matches(bytes, "connection") { return .connection }
+            if matches(bytes, "keep-alive") { return .hopByHop }
+            return .other
+        case 12: return matches(bytes, "x-request-id") ? .requestID : .other
+        case 14: return matches(bytes, "content-length") ? .contentLength : .other
+        case 15: return matches(bytes, "x-forwarded-for") ? .forwardedFor : .other
+        case 16:
+            if matches(bytes, "x-forwarded-host") { return .forwardedHost }
+            if matches(bytes, "proxy-connection") { return .hopByHop }
+            return .other
+        case 17:
+            if matches(bytes, "transfer-encoding") { return .transferEncoding }
+            if matches(bytes, "x-forwarded-proto") { return .forwardedProto }
+            return .other
+        case 18: return matches(bytes, "proxy-authenticate") ? .hopByHop : .other
+        case 19: return matches(bytes, "proxy-authorization") ? .hopByHop : .other
+        default: return .other
         }
     }
 
     /// ASCII case-insensitive comparison with a lower-case name (only A-Z fold).
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ lower: StaticString) -> Bool {
+    static func matches(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
         guard bytes.count == lower.utf8CodeUnitCount else { return false }
         let target = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
         for index in 0..<bytes.count {
@@ -81,7 +84,7 @@ enum HeaderRewriter {
         // Nearly every message says just `keep-alive` or `close`, which name no header:
         // answering those without splitting keeps the common head free of allocations.
         var value = value
-        let onlyOption = value.withUTF8 { matches($0, "keep-alive") || matches($0, "close") }
+        let onlyOption = value.withUTF8 { matches(UnsafeRawBufferPointer($0), "keep-alive") || matches(UnsafeRawBufferPointer($0), "close") }
         if onlyOption { return [] }
         return value.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
     }

@@ -81,6 +81,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var queued: [HTTPServerRequestPart] = []
     /// A drain asked this connection to close after its current exchange.
     private var quiescing = false
+    /// The last response on this connection is written; it closes once that is sent.
+    private var closing = false
     /// The server is being replaced: every response from now on ends its connection, and says
     /// so, so a client never sends a request into a connection that is closing.
     private var handingOff = false
@@ -94,8 +96,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     init(
         shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard?, scheme: String,
-        redirect: HTTPSRedirect?, multiplexed: Bool = false
+        redirect: HTTPSRedirect?, multiplexed: Bool = false, handingOff: Bool = false
     ) {
+        self.handingOff = handingOff
         self.shared = shared
         self.pool = pool
         self.scheme = scheme
@@ -113,6 +116,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A response that ended the connection was sent: whatever the client sent after that
+        // request (a body being dropped, a request hidden behind it) is never served.
+        guard !closing else { return }
         readingFromClient = true
         let part = unwrapInboundIn(data)
         if !queued.isEmpty || (isHead(part) && !isIdle) {
@@ -558,6 +564,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         releaseClientSlot()
         let close = !keepAlive || quiescing
         if close {
+            closing = true
             queued.removeAll()
             let promise = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)

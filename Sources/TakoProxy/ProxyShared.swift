@@ -40,13 +40,22 @@ final class RequestIDGenerator: Sendable {
 
     /// 16 hex digits of prefix, '-', 16 hex digits of counter: fixed width, built in place.
     func next() -> String {
-        let value = counter.add(1, ordering: .relaxed).newValue
-        return String(unsafeUninitializedCapacity: 33) { buffer in
-            Self.writeHex(prefix, into: buffer, at: 0)
-            buffer[16] = UInt8(ascii: "-")
-            Self.writeHex(value, into: buffer, at: 17)
-            return 33
+        String(unsafeUninitializedCapacity: 33) { write(into: $0) }
+    }
+
+    /// Writes the next value straight into a head being built (the fast path).
+    func write(into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 33) { raw in
+            write(into: UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 33))
         }
+    }
+
+    private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let value = counter.add(1, ordering: .relaxed).newValue
+        Self.writeHex(prefix, into: buffer, at: 0)
+        buffer[16] = UInt8(ascii: "-")
+        Self.writeHex(value, into: buffer, at: 17)
+        return 33
     }
 
     private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {

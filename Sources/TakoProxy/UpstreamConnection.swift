@@ -17,7 +17,7 @@ protocol UpstreamConnectionDelegate: AnyObject {
 /// It lives on the event loop of the client connection that opened it, so it talks to its
 /// delegate (the client's `ProxyHandler`) without hopping threads. Between requests it sits
 /// idle in that loop's `UpstreamPool`.
-final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
+final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, PooledUpstream {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

@@ -2,10 +2,18 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+/// What the pool keeps: a connection to one upstream address.
+protocol PooledUpstream: AnyObject {
+    var address: SocketAddress { get }
+    var channel: (any Channel)? { get }
+}
+
 /// Idle keep-alive connections to upstream instances, one pool per event loop.
 ///
 /// Only its own event loop touches a pool, so it needs no lock and taking a connection is a
-/// dictionary lookup, not a future.
+/// dictionary lookup, not a future. It keeps two kinds apart: connections with NIO's HTTP
+/// codec (`UpstreamConnection`, for `ProxyHandler`) and raw ones (`RawUpstreamConnection`, for
+/// the fast path).
 ///
 /// `@unchecked Sendable`: the server hands each pool to the connections of its own loop only,
 /// and every method asserts it runs on that loop.
@@ -14,6 +22,7 @@ final class UpstreamPool: @unchecked Sendable {
     private let maxIdlePerAddress: Int
     private let connectTimeout: TimeAmount
     private var idle: [SocketAddress: [UpstreamConnection]] = [:]
+    private var rawIdle: [SocketAddress: [RawUpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
@@ -23,33 +32,53 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// An idle connection to `address`, when there is one.
     func take(_ address: SocketAddress) -> UpstreamConnection? {
-        eventLoop.assertInEventLoop()
-        while let connection = idle[address]?.popLast() {
-            if connection.channel?.isActive == true { return connection }
-        }
-        return nil
+        Self.take(address, from: &idle, on: eventLoop)
+    }
+
+    func takeRaw(_ address: SocketAddress) -> RawUpstreamConnection? {
+        Self.take(address, from: &rawIdle, on: eventLoop)
     }
 
     func put(_ connection: UpstreamConnection) {
-        eventLoop.assertInEventLoop()
-        var list = idle[connection.address, default: []]
-        guard list.count < maxIdlePerAddress else {
-            connection.channel?.close(promise: nil)
-            return
-        }
-        list.append(connection)
-        idle[connection.address] = list
+        Self.put(connection, into: &idle, limit: maxIdlePerAddress, on: eventLoop)
+    }
+
+    func put(_ connection: RawUpstreamConnection) {
+        Self.put(connection, into: &rawIdle, limit: maxIdlePerAddress, on: eventLoop)
     }
 
     func remove(_ connection: UpstreamConnection) {
-        eventLoop.assertInEventLoop()
-        guard var list = idle[connection.address], let index = list.firstIndex(where: { $0 === connection }) else { return }
-        list.remove(at: index)
-        idle[connection.address] = list
+        Self.remove(connection, from: &idle, on: eventLoop)
+    }
+
+    func remove(_ connection: RawUpstreamConnection) {
+        Self.remove(connection, from: &rawIdle, on: eventLoop)
     }
 
     /// Opens a new connection to `address` on this pool's event loop.
     func connect(_ address: SocketAddress) -> EventLoopFuture<UpstreamConnection> {
+        open(address) { channel, pool in
+            // As on the client side: what is sent was validated when it was parsed.
+            try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
+            let connection = UpstreamConnection(address: address, pool: pool)
+            try channel.pipeline.syncOperations.addHandler(connection)
+            return connection
+        }
+    }
+
+    /// Opens a new fast-path connection (no HTTP codec) to `address`.
+    func connectRaw(_ address: SocketAddress) -> EventLoopFuture<RawUpstreamConnection> {
+        open(address) { channel, pool in
+            let connection = RawUpstreamConnection(address: address, pool: pool)
+            try channel.pipeline.syncOperations.addHandler(connection)
+            return connection
+        }
+    }
+
+    private func open<Connection: ChannelHandler>(
+        _ address: SocketAddress, handlers: @escaping (any Channel, UpstreamPool) throws -> Connection
+    ) -> EventLoopFuture<Connection> {
         eventLoop.assertInEventLoop()
         let pool = self
         return ClientBootstrap(group: eventLoop)
@@ -57,16 +86,11 @@ final class UpstreamPool: @unchecked Sendable {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.autoRead, value: true)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // As on the client side: what is sent was validated when it was parsed.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(address: address, pool: pool))
-                }
+                channel.eventLoop.makeCompletedFuture { _ = try handlers(channel, pool) }
             }
             .connect(to: address)
             .flatMapThrowing { channel in
-                try channel.pipeline.syncOperations.handler(type: UpstreamConnection.self)
+                try channel.pipeline.syncOperations.handler(type: Connection.self)
             }
     }
 
@@ -76,6 +100,44 @@ final class UpstreamPool: @unchecked Sendable {
         for connection in idle.values.joined() {
             connection.channel?.close(promise: nil)
         }
+        for connection in rawIdle.values.joined() {
+            connection.channel?.close(promise: nil)
+        }
         idle.removeAll()
+        rawIdle.removeAll()
+    }
+
+    // MARK: One kind of connection
+
+    private static func take<Connection: PooledUpstream>(
+        _ address: SocketAddress, from store: inout [SocketAddress: [Connection]], on eventLoop: any EventLoop
+    ) -> Connection? {
+        eventLoop.assertInEventLoop()
+        while let connection = store[address]?.popLast() {
+            if connection.channel?.isActive == true { return connection }
+        }
+        return nil
+    }
+
+    private static func put<Connection: PooledUpstream>(
+        _ connection: Connection, into store: inout [SocketAddress: [Connection]], limit: Int, on eventLoop: any EventLoop
+    ) {
+        eventLoop.assertInEventLoop()
+        var list = store.removeValue(forKey: connection.address) ?? []
+        guard list.count < limit else {
+            store[connection.address] = list
+            connection.channel?.close(promise: nil)
+            return
+        }
+        list.append(connection)
+        store[connection.address] = list
+    }
+
+    private static func remove<Connection: PooledUpstream>(
+        _ connection: Connection, from store: inout [SocketAddress: [Connection]], on eventLoop: any EventLoop
+    ) {
+        eventLoop.assertInEventLoop()
+        guard let index = store[connection.address]?.firstIndex(where: { $0 === connection }) else { return }
+        store[connection.address]?.remove(at: index)
     }
 }

@@ -1,0 +1,399 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves an HTTP/1.1 client connection's plain requests without an HTTP codec: the request
+/// head is parsed in place, rewritten into one buffer for the upstream (`RawHeadWriter`), and
+/// the response is relayed as the upstream's own buffers (`RawUpstreamConnection`).
+///
+/// This is the proxy's hot path. Materialising `HTTPRequestHead`s, `HTTPHeaders` and HTTP
+/// parts costs more CPU per request than the system calls do (docs/benchmarks.md), and most
+/// requests are a head with no body that the proxy only has to route and pass on.
+///
+/// Anything else — a request body, an upgrade, `Expect`, a head outside `RawHead`'s strict
+/// subset, a local answer (status page, ACME challenge, redirect, no route, no instance,
+/// the per-client cap) — moves the connection for good to the full pipeline (NIO's HTTP/1.1
+/// codec and `ProxyHandler`), which sees the request's bytes as if it had been there from the
+/// start. So every rule of the full pipeline still decides every request it would have decided.
+final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, RawUpstreamDelegate {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case idle
+        case connecting(UpstreamEndpoint)
+        case proxying(RawUpstreamConnection)
+    }
+
+    private let shared: ProxyShared
+    private let pool: UpstreamPool
+    private let scheme: String
+    private let redirect: HTTPSRedirect?
+    private let connectionGuard: ConnectionGuard
+    private var context: ChannelHandlerContext?
+    private var state = State.idle
+    /// Client bytes not yet served: a partial head, or requests pipelined behind the current one.
+    private var inbound: ByteBuffer?
+    private var lines: [RawHeaderLine] = []
+
+    // The request being served.
+    private var request = RawRequestHead()
+    private var upstreamRequest: ByteBuffer?
+    private var backend: AppBackend?
+    private var endpoint: UpstreamEndpoint?
+    private var keepAlive = true
+    private var responseStarted = false
+    private var retried = false
+    private var requestNumber = 0
+    private var holdsClientSlot = false
+    /// Client writes made since the last flush.
+    private var needsFlush = false
+
+    private var peerAddress: String?
+    private var peerIsTrusted = false
+    private var quiescing = false
+    private var handingOff = false
+    private var readsPaused = false
+    private var readPending = false
+    private var sendTimer: Scheduled<Void>?
+
+    init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String, redirect: HTTPSRedirect?) {
+        self.shared = shared
+        self.pool = pool
+        self.connectionGuard = connectionGuard
+        self.scheme = scheme
+        self.redirect = redirect
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        lines.reserveCapacity(16)
+        peerAddress = context.channel.remoteAddress?.ipAddress
+        peerIsTrusted = peerAddress.map(shared.configuration.trustedProxies.contains) ?? false
+    }
+
+    // MARK: Client → proxy
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if inbound == nil {
+            inbound = buffer
+        } else {
+            inbound!.writeBuffer(&buffer)
+        }
+        guard case .idle = state else {
+            // Pipelined behind the request in flight: served when it is done.
+            readsPaused = true
+            return
+        }
+        serveInbound(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded()
+        context.fireChannelReadComplete()
+    }
+
+    /// Serves the complete requests in `inbound`, one at a time.
+    private func serveInbound(context: ChannelHandlerContext) {
+        while case .idle = state, let buffer = inbound, buffer.readableBytes > 0 {
+            let maxTarget = shared.configuration.maxURIBytes
+            let result = buffer.withUnsafeReadableBytes { RawHead.parseRequest($0, lines: &lines, maxTargetBytes: maxTarget) }
+            switch result {
+            case .incomplete:
+                // ConnectionGuard bounds how long and how large a head may grow.
+                return
+            case .unsupported:
+                return useFullPipeline(context: context)
+            case .complete(let head):
+                guard start(head, in: buffer, context: context) else { return useFullPipeline(context: context) }
+            }
+        }
+        if inbound?.readableBytes == 0 { inbound = nil }
+    }
+
+    /// Routes a parsed request and sends it; false leaves it to the full pipeline.
+    private func start(_ head: RawRequestHead, in buffer: ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        guard let peerAddress else { return false }
+        let base = buffer.readerIndex
+        let target = buffer.getString(at: base + head.targetStart, length: head.targetEnd - head.targetStart)!
+        let host = buffer.getString(at: base + head.hostStart, length: head.hostEnd - head.hostStart)!
+        if shared.statusHandler != nil, target == "/_tako/status" { return false }
+        if scheme == "http", shared.challenges != nil, target.hasPrefix(HTTPSRedirect.challengePrefix) { return false }
+        if let redirect, redirect.location(host: host, target: target) != nil { return false }
+        guard let backend = shared.snapshots.snapshot.backend(host: host, path: target), let endpoint = backend.pick() else {
+            return false
+        }
+        if !peerIsTrusted {
+            guard shared.clientLimiter.acquire(peerAddress) else { return false }
+            holdsClientSlot = true
+        }
+        connectionGuard.headReceived()
+        requestNumber &+= 1
+        request = head
+        keepAlive = head.keepAlive && !handingOff && !quiescing
+        responseStarted = false
+        retried = false
+        self.backend = backend
+        var out = context.channel.allocator.buffer(capacity: head.length + 256)
+        buffer.withUnsafeReadableBytes { bytes in
+            RawHeadWriter.upstreamRequest(
+                head, lines: lines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peerIsTrusted,
+                scheme: scheme, requestIDs: shared.requestIDs)
+        }
+        upstreamRequest = out
+        inbound!.moveReaderIndex(forwardBy: head.length)
+        if inbound!.readableBytes == 0 { inbound = nil }
+        send(to: endpoint)
+        return true
+    }
+
+    private func send(to endpoint: UpstreamEndpoint) {
+        self.endpoint = endpoint
+        endpoint.requestStarted()
+        if let connection = pool.takeRaw(endpoint.address) {
+            return relay(over: connection)
+        }
+        state = .connecting(endpoint)
+        let handler = NIOLoopBound(self, eventLoop: pool.eventLoop)
+        let number = requestNumber
+        pool.connectRaw(endpoint.address).whenComplete { result in
+            handler.value.connected(result, endpoint: endpoint, requestNumber: number)
+        }
+    }
+
+    private func relay(over connection: RawUpstreamConnection) {
+        guard let upstreamRequest else { return }
+        state = .proxying(connection)
+        connection.begin(
+            delegate: self, head: upstreamRequest, isHEAD: request.isHEAD, dataOnly: request.isHTTP10,
+            responseTimeout: shared.configuration.upstreamResponseTimeout)
+    }
+
+    private func connected(_ result: Result<RawUpstreamConnection, any Error>, endpoint: UpstreamEndpoint, requestNumber number: Int) {
+        guard number == requestNumber, case .connecting(let current) = state, current === endpoint else {
+            // The client left meanwhile: keep the connection for someone else.
+            if case .success(let connection) = result { connection.release(reusable: true) }
+            return
+        }
+        switch result {
+        case .success(let connection):
+            relay(over: connection)
+        case .failure:
+            endpoint.requestFinished()
+            self.endpoint = nil
+            // Nothing reached the upstream: an idempotent request may try another instance once.
+            if !retried, request.isIdempotent, let other = backend?.pick(excluding: endpoint) {
+                retried = true
+                return send(to: other)
+            }
+            state = .idle
+            answer(.badGateway)
+        }
+    }
+
+    // MARK: Upstream → client
+
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer) {
+        guard let context else { return }
+        responseStarted = true
+        let hasBody = !(request.isHEAD || head.status == 204 || head.status == 304)
+        // A body that ends with the connection (no length, or chunks an HTTP/1.0 client
+        // cannot read) ends the client's connection too.
+        if hasBody && (head.chunked ? request.isHTTP10 : head.contentLength == nil) { keepAlive = false }
+        var out = context.channel.allocator.buffer(capacity: head.length + 64)
+        bytes.withUnsafeReadableBytes { raw in
+            RawHeadWriter.clientResponse(
+                head, lines: lines, from: raw, into: &out, clientIsHTTP10: request.isHTTP10, keepAlive: keepAlive,
+                chunked: head.chunked && !request.isHTTP10)
+        }
+        context.write(wrapOutboundOut(out), promise: nil)
+        needsFlush = true
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+        if !context.channel.isWritable, case .proxying(let connection) = state {
+            connection.pauseReads()
+        }
+    }
+
+    func upstreamReadComplete() {
+        flushIfNeeded()
+    }
+
+    func upstreamEnd() {
+        guard let context, case .proxying(let connection) = state else { return }
+        endpoint?.requestFinished()
+        endpoint = nil
+        connection.release(reusable: true)
+        state = .idle
+        finishExchange(context: context)
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        // Fast-path requests have no body: nothing waits for the upstream to take it.
+    }
+
+    func upstreamFailed(timedOut: Bool) {
+        endpoint?.requestFinished()
+        endpoint = nil
+        guard let context else { return }
+        state = .idle
+        if responseStarted {
+            // Part of the response is out: the only honest signal left is closing.
+            context.close(promise: nil)
+            return
+        }
+        answer(timedOut ? .gatewayTimeout : .badGateway)
+    }
+
+    // MARK: Finishing
+
+    private func answer(_ page: ErrorPage) {
+        guard let context else { return }
+        responseStarted = true
+        let allocator = context.channel.allocator
+        let bytes = page.bytes(isHTTP10: request.isHTTP10, keepAlive: keepAlive, includeBody: !request.isHEAD, allocator: allocator)
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        needsFlush = true
+        finishExchange(context: context)
+    }
+
+    private func finishExchange(context: ChannelHandlerContext) {
+        releaseClientSlot()
+        if !keepAlive || quiescing {
+            inbound = nil
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+            needsFlush = false
+            let channel = context.channel
+            promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        // The upstream connection is released already and reports no read completion to
+        // this handler any more: the response is flushed here, once.
+        flushIfNeeded()
+        connectionGuard.exchangeFinished()
+        serveInbound(context: context)
+        if case .idle = state { resumeReads() }
+    }
+
+    private func releaseClientSlot() {
+        guard holdsClientSlot, let peerAddress else { return }
+        holdsClientSlot = false
+        shared.clientLimiter.release(peerAddress)
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    /// Hands this connection to NIO's HTTP/1.1 codec and `ProxyHandler` for good, with the
+    /// bytes not served yet, and leaves the pipeline.
+    private func useFullPipeline(context: ChannelHandlerContext) {
+        flushIfNeeded()
+        let handler = ProxyHandler(
+            shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect,
+            handingOff: handingOff)
+        do {
+            try context.pipeline.syncOperations.addHandlers(
+                [HTTPResponseEncoder(), ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), handler],
+                position: .after(self))
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        let pending = inbound
+        inbound = nil
+        let readWasWanted = readPending || readsPaused
+        if let pending {
+            context.fireChannelRead(wrapInboundOut(pending))
+            context.fireChannelReadComplete()
+        }
+        if quiescing { context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        let channel = context.channel
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        self.context = nil
+        // Reads this handler held back are ProxyHandler's to manage now.
+        if readWasWanted { channel.read() }
+    }
+
+    // MARK: Events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyHandoffEvent {
+            handingOff = true
+            // A response not begun yet can still say `Connection: close`.
+            if case .idle = state {} else if !responseStarted { keepAlive = false }
+            return
+        }
+        guard event is ChannelShouldQuiesceEvent else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        quiescing = true
+        keepAlive = false
+        if case .idle = state, inbound == nil, connectionGuard.isBetweenRequests { context.close(promise: nil) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .proxying(let connection):
+            connection.release(reusable: false)
+            endpoint?.requestFinished()
+        case .connecting:
+            endpoint?.requestFinished()
+        case .idle:
+            break
+        }
+        endpoint = nil
+        state = .idle
+        releaseClientSlot()
+        sendTimer?.cancel()
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .proxying(let connection) = state {
+            if context.channel.isWritable { connection.resumeReads() } else { connection.pauseReads() }
+        }
+        if context.channel.isWritable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            let channel = context.channel
+            sendTimer = context.eventLoop.scheduleTask(in: shared.configuration.sendTimeout) {
+                // Still nothing read: the client is gone or stalling on purpose.
+                if !channel.isWritable { channel.close(promise: nil) }
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func resumeReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import NIOCore
+
+/// Writes the heads the fast path sends, from heads parsed in place (`RawHead`): the lines it
+/// keeps are copied as runs of bytes, the few it changes are written fresh. The rules are
+/// `HeaderRewriter`'s (hop-by-hop headers dropped, `X-Forwarded-*` and `X-Request-ID` set).
+enum RawHeadWriter {
+    /// The request head for the upstream: always HTTP/1.1 keep-alive.
+    static func upstreamRequest(
+        _ head: RawRequestHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer,
+        clientAddress: String, trustedPeer: Bool, scheme: String, requestIDs: RequestIDGenerator
+    ) {
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.targetEnd]))
+        out.writeStaticString(" HTTP/1.1\r\n")
+        copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
+            switch line.role {
+            case .hopByHop, .connection, .forwardedFor, .forwardedProto, .forwardedHost: false
+            default: true
+            }
+        }
+        out.writeStaticString("x-forwarded-for: ")
+        var forwardedProto: Range<Int>?
+        var forwardedHost: Range<Int>?
+        if trustedPeer && head.hasForwarded {
+            for line in lines {
+                switch line.role {
+                case .forwardedFor:
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd]))
+                    out.writeStaticString(", ")
+                case .forwardedProto: forwardedProto = line.valueStart..<line.valueEnd
+                case .forwardedHost: forwardedHost = line.valueStart..<line.valueEnd
+                default: break
+                }
+            }
+        }
+        out.writeString(clientAddress)
+        out.writeStaticString("\r\nx-forwarded-proto: ")
+        if let forwardedProto {
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[forwardedProto]))
+        } else {
+            out.writeString(scheme)
+        }
+        out.writeStaticString("\r\nx-forwarded-host: ")
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[forwardedHost ?? head.hostStart..<head.hostEnd]))
+        if !head.hasRequestID {
+            out.writeStaticString("\r\nx-request-id: ")
+            requestIDs.write(into: &out)
+        }
+        out.writeStaticString("\r\n\r\n")
+    }
+
+    /// The response head for the client: its HTTP version, hop-by-hop headers gone,
+    /// `Connection` saying what happens to the connection.
+    static func clientResponse(
+        _ head: RawResponseHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer,
+        clientIsHTTP10: Bool, keepAlive: Bool, chunked: Bool
+    ) {
+        out.writeStaticString(clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        let statusLineEnd = lines.first?.start ?? head.length - 2
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusStart..<statusLineEnd]))
+        let named = head.connectionNamesHeaders ? connectionTokens(lines, from: bytes) : []
+        copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
+            switch line.role {
+            case .hopByHop, .upgrade, .connection, .transferEncoding: false
+            case .other: named.isEmpty || !named.contains { name(of: line, in: bytes, equals: $0) }
+            default: true
+            }
+        }
+        if chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
+        if !keepAlive {
+            out.writeStaticString("connection: close\r\n")
+        } else if clientIsHTTP10 {
+            out.writeStaticString("connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
+    }
+
+    /// Copies the lines `keep` accepts, in runs: a head whose lines are all kept is one copy.
+    private static func copyLines(
+        _ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, headEnd: Int, into out: inout ByteBuffer,
+        keep: (RawHeaderLine) -> Bool
+    ) {
+        var runStart = lines.first?.start ?? headEnd
+        for line in lines where !keep(line) {
+            if line.start > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.start])) }
+            runStart = line.next
+        }
+        if headEnd > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<headEnd])) }
+    }
+
+    /// The header names a response's `Connection` lines list (besides `close`, `keep-alive`).
+    private static func connectionTokens(_ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+        var tokens: [Range<Int>] = []
+        for line in lines where line.role == .connection {
+            let value = UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])
+            RawHead.forEachToken(value) { token in
+                let start = token.baseAddress! - bytes.baseAddress!
+                tokens.append(start..<start + token.count)
+            }
+        }
+        return tokens
+    }
+
+    /// Whether a line's name is the token at `token` (both within `bytes`), ignoring case.
+    private static func name(of line: RawHeaderLine, in bytes: UnsafeRawBufferPointer, equals token: Range<Int>) -> Bool {
+        var end = line.start
+        while bytes[end] != 0x3A { end += 1 }
+        guard end - line.start == token.count else { return false }
+        for offset in 0..<token.count {
+            var left = bytes[line.start + offset]
+            var right = bytes[token.lowerBound + offset]
+            if left >= 0x41 && left <= 0x5A { left += 32 }
+            if right >= 0x41 && right <= 0x5A { right += 32 }
+            if left != right { return false }
+        }
+        return true
+    }
+}
