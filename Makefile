@@ -6,7 +6,11 @@ PRODUCTS := tako tako-server tako-dev-server
 # Release builds skip Swift's run-time exclusivity checks: on the proxy's hot path they cost
 # about a third of its CPU, almost all inside SwiftNIO. Debug builds (and so every test) keep
 # them, so an overlapping access still traps where it can be found. See docs/proxy.md.
-RELEASE_FLAGS ?= -c release -Xswiftc -enforce-exclusivity=unchecked
+#
+# On Linux the Swift runtime and Foundation are linked in (--static-swift-stdlib): a host needs
+# no Swift installed to run tako-server, and the proxy keeps fewer pages resident than with
+# the shared libraries (docs/benchmarks.md).
+RELEASE_FLAGS ?= -c release -Xswiftc -enforce-exclusivity=unchecked $(if $(filter Linux,$(shell uname -s)),--static-swift-stdlib)
 
 .PHONY: all build release test test-deps install uninstall clean bench bench-proxy bench-runtime tls-audit demo fuzz
 

@@ -68,11 +68,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// The upstream agreed (101): once its head is relayed, the connection becomes a tunnel.
     private var switchingProtocols = false
 
-    /// The client's address, formatted once per connection for `X-Forwarded-For`.
-    private var peerAddress: String?
-    private var peerIsTrusted = false
+    /// The client: its address for `X-Forwarded-For`, its trust, its per-client slots.
+    private var peer = ClientPeer()
     /// The current request holds one of its client's slots (`ClientRequestLimiter`).
-    private var holdsClientSlot = false
 
     /// Parts of pipelined requests that arrived while an exchange was still in flight,
     /// served in order once it finishes. (Reads are paused meanwhile, so this stays small.)
@@ -109,8 +107,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        peerAddress = context.channel.remoteAddress?.ipAddress
-        peerIsTrusted = peerAddress.map(shared.configuration.trustedProxies.contains) ?? false
+        peer = ClientPeer(channel: context.channel, shared: shared)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        peer.leave()
     }
 
     // MARK: Client → proxy
@@ -213,10 +214,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if endpoint == nil && backend.coldStart == nil {
             return answer(.serviceUnavailable)
         }
-        if let peerAddress, !peerIsTrusted {
-            guard shared.clientLimiter.acquire(peerAddress) else { return answer(.tooManyRequests) }
-            holdsClientSlot = true
-        }
+        guard peer.takeSlot() else { return answer(.tooManyRequests) }
         if facts.expectsContinue {
             // Answered here (as nginx does): the client sends its body, the proxy streams it.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -226,7 +224,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         routePath = path
         let requestIDs = shared.requestIDs
         upstreamHead = HeaderRewriter.upstreamRequest(
-            head, clientAddress: peerAddress, trustedPeer: peerIsTrusted, scheme: scheme,
+            head, clientAddress: peer.address, trustedPeer: peer.isTrusted, scheme: scheme,
             upgrade: upgrade, requestID: { requestIDs.next() })
         if let endpoint {
             send(to: endpoint)
@@ -471,7 +469,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         let client = context.channel
         state = .idle
-        releaseClientSlot()
+        peer.releaseSlot()
         queued.removeAll()
         upstream.detachForTunnel()
         let clientTunnel = TunnelHandler(partner: upstreamChannel)
@@ -553,15 +551,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         finishResponse(context: context)
     }
 
-    /// The request's response is complete (or it became a tunnel, or the connection ended).
-    private func releaseClientSlot() {
-        guard holdsClientSlot, let peerAddress else { return }
-        holdsClientSlot = false
-        shared.clientLimiter.release(peerAddress)
-    }
-
     private func finishResponse(context: ChannelHandlerContext) {
-        releaseClientSlot()
+        peer.releaseSlot()
         let close = !keepAlive || quiescing
         if close {
             closing = true
@@ -626,7 +617,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         endpoint = nil
         state = .idle
-        releaseClientSlot()
+        peer.releaseSlot()
         bodyTimer?.cancel()
         sendTimer?.cancel()
         self.context = nil

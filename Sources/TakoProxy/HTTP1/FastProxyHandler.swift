@@ -46,12 +46,10 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     private var responseStarted = false
     private var retried = false
     private var requestNumber = 0
-    private var holdsClientSlot = false
     /// Client writes made since the last flush.
     private var needsFlush = false
 
-    private var peerAddress: String?
-    private var peerIsTrusted = false
+    private var peer = ClientPeer()
     private var quiescing = false
     private var handingOff = false
     private var readsPaused = false
@@ -69,8 +67,12 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         lines.reserveCapacity(16)
-        peerAddress = context.channel.remoteAddress?.ipAddress
-        peerIsTrusted = peerAddress.map(shared.configuration.trustedProxies.contains) ?? false
+        peer = ClientPeer(channel: context.channel, shared: shared)
+    }
+
+    /// Also when the connection moves to the full pipeline, whose handler registers itself.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        peer.leave()
     }
 
     // MARK: Client → proxy
@@ -115,7 +117,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     /// Routes a parsed request and sends it; false leaves it to the full pipeline.
     private func start(_ head: RawRequestHead, in buffer: ByteBuffer, context: ChannelHandlerContext) -> Bool {
-        guard let peerAddress else { return false }
+        guard let peerAddress = peer.address else { return false }
         let base = buffer.readerIndex
         let target = buffer.getString(at: base + head.targetStart, length: head.targetEnd - head.targetStart)!
         let host = buffer.getString(at: base + head.hostStart, length: head.hostEnd - head.hostStart)!
@@ -125,10 +127,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         guard let backend = shared.snapshots.snapshot.backend(host: host, path: target), let endpoint = backend.pick() else {
             return false
         }
-        if !peerIsTrusted {
-            guard shared.clientLimiter.acquire(peerAddress) else { return false }
-            holdsClientSlot = true
-        }
+        guard peer.takeSlot() else { return false }
         connectionGuard.headReceived()
         requestNumber &+= 1
         request = head
@@ -139,7 +138,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         var out = context.channel.allocator.buffer(capacity: head.length + 256)
         buffer.withUnsafeReadableBytes { bytes in
             RawHeadWriter.upstreamRequest(
-                head, lines: lines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peerIsTrusted,
+                head, lines: lines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peer.isTrusted,
                 scheme: scheme, requestIDs: shared.requestIDs)
         }
         upstreamRequest = out
@@ -264,7 +263,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     }
 
     private func finishExchange(context: ChannelHandlerContext) {
-        releaseClientSlot()
+        peer.releaseSlot()
         if !keepAlive || quiescing {
             inbound = nil
             let promise = context.eventLoop.makePromise(of: Void.self)
@@ -280,12 +279,6 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         connectionGuard.exchangeFinished()
         serveInbound(context: context)
         if case .idle = state { resumeReads() }
-    }
-
-    private func releaseClientSlot() {
-        guard holdsClientSlot, let peerAddress else { return }
-        holdsClientSlot = false
-        shared.clientLimiter.release(peerAddress)
     }
 
     private func flushIfNeeded() {
@@ -353,7 +346,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         }
         endpoint = nil
         state = .idle
-        releaseClientSlot()
+        peer.releaseSlot()
         sendTimer?.cancel()
         self.context = nil
         context.fireChannelInactive()

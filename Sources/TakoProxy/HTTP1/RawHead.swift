@@ -294,16 +294,14 @@ enum RawHead {
         return true
     }
 
-    /// tchar (RFC 9110 §5.6.2).
+    /// tchar (RFC 9110 §5.6.2), as two 64-bit masks: constants, so the hot loop reads no
+    /// global (a static table costs a `swift_once` check per call on Linux).
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        tokenTable[Int(byte)]
-    }
-
-    private static let tokenTable: [Bool] = (0..<256).map { value in
-        let byte = UInt8(value)
-        if byte >= 0x30 && byte <= 0x39 { return true }
-        if (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A { return true }
-        return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        let low: UInt64 = 0x03FF_6CFA_0000_0000  // ! # $ % & ' * + - . 0-9
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE  // A-Z ^ _ ` a-z | ~
+        if byte < 64 { return low >> UInt64(byte) & 1 == 1 }
+        if byte < 128 { return high >> UInt64(byte - 64) & 1 == 1 }
+        return false
     }
 }
