@@ -61,6 +61,10 @@ public final class ProxyServer: Sendable {
             .serverChannelOption(.backlog, value: ListenerSocket.backlog)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // A channel keeps its receive buffer between reads. Starting at 1 KiB (nginx's
+            // client_header_buffer_size) rather than NIO's 2 KiB halves what each idle
+            // keep-alive connection holds; the allocator grows it for clients that send more.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)] else {

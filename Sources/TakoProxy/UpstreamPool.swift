@@ -23,6 +23,10 @@ final class UpstreamPool: @unchecked Sendable {
     private let connectTimeout: TimeAmount
     private var idle: [SocketAddress: [UpstreamConnection]] = [:]
     private var rawIdle: [SocketAddress: [RawUpstreamConnection]] = [:]
+    /// Scratch space for the fast path's request parser. A handler parses a head and writes
+    /// its rewrite in one go on this loop, so one array serves every connection of the loop
+    /// and an idle connection keeps none.
+    var headerLines: [RawHeaderLine] = []
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop

@@ -35,7 +35,6 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     private var state = State.idle
     /// Client bytes not yet served: a partial head, or requests pipelined behind the current one.
     private var inbound: ByteBuffer?
-    private var lines: [RawHeaderLine] = []
 
     // The request being served.
     private var request = RawRequestHead()
@@ -66,7 +65,6 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        lines.reserveCapacity(16)
         peer = ClientPeer(channel: context.channel, shared: shared)
     }
 
@@ -101,7 +99,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     private func serveInbound(context: ChannelHandlerContext) {
         while case .idle = state, let buffer = inbound, buffer.readableBytes > 0 {
             let maxTarget = shared.configuration.maxURIBytes
-            let result = buffer.withUnsafeReadableBytes { RawHead.parseRequest($0, lines: &lines, maxTargetBytes: maxTarget) }
+            let result = buffer.withUnsafeReadableBytes { RawHead.parseRequest($0, lines: &pool.headerLines, maxTargetBytes: maxTarget) }
             switch result {
             case .incomplete:
                 // ConnectionGuard bounds how long and how large a head may grow.
@@ -138,7 +136,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         var out = context.channel.allocator.buffer(capacity: head.length + 256)
         buffer.withUnsafeReadableBytes { bytes in
             RawHeadWriter.upstreamRequest(
-                head, lines: lines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peer.isTrusted,
+                head, lines: pool.headerLines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peer.isTrusted,
                 scheme: scheme, requestIDs: shared.requestIDs)
         }
         upstreamRequest = out
