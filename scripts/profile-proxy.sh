@@ -3,7 +3,8 @@
 # system calls it makes per request (strace -c). Reuses the configs ../shared/bench/proxy-bench.sh
 # wrote under $BENCH_DIR/run (run `make bench` once first).
 #   scripts/profile-proxy.sh tako  [path/to/tako-server]   # or: scripts/profile-proxy.sh nginx
-# Knobs: SECONDS_LOAD (10), URL_PATH (/small), CONNS (64), OUT (/tmp/tako-profile).
+# Knobs: SECONDS_LOAD (10), URL_PATH (/small), CONNS (64), OUT (/tmp/tako-profile),
+#        H2=1 (h2load over TLS with 16 connections x 4 streams instead of wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?tako or nginx}
@@ -33,7 +34,13 @@ for _ in $(seq 100); do curl -sf -o /dev/null -H 'Host: app.bench.test' "http://
 # The worker, not nginx's master.
 [ "$target" = nginx ] && proxy=$(pgrep -P "$proxy" | head -1)
 
-load() { taskset -c 1 wrk -t1 -c"$CONNS" -d"$1"s -H 'Host: app.bench.test:18080' "http://127.0.0.1:18080$URL_PATH"; }
+load() {
+  if [ "${H2:-0}" = 1 ]; then
+    taskset -c 1 h2load -t1 -c16 -m4 -D"$1" --connect-to=127.0.0.1:18443 "https://app.bench.test:18443$URL_PATH" | sed 's/^requests: .* \([0-9]*\) succeeded.*/\1 requests in/'
+  else
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"$1"s -H 'Host: app.bench.test:18080' "http://127.0.0.1:18080$URL_PATH"
+  fi
+}
 load 2 >/dev/null
 ticks() { awk '{print $14+$15}' "/proc/$proxy/stat"; }
 before=$(ticks)

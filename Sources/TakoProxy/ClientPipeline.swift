@@ -10,7 +10,8 @@ import NIOTLS
 /// - HTTPS: `TLSHandshakeRouter` (certificate by SNI) and `ConnectionGuard` first; once the
 ///   handshake has agreed on a protocol by ALPN, either the HTTP/1.1 handlers follow, or the
 ///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler, and per stream
-///   its HTTP/1-style codec and a `ProxyHandler`.
+///   an `HTTP2StreamProxyHandler` (which hands streams it does not take to NIO's
+///   HTTP/1-style codec and a `ProxyHandler`).
 struct ClientPipeline {
     let shared: ProxyShared
     let pool: UpstreamPool
@@ -68,10 +69,9 @@ struct ClientPipeline {
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 guardOnLoop.value.streamOpened(stream)
-                let sync = stream.pipeline.syncOperations
-                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try sync.addHandler(
-                    ProxyHandler(shared: shared, pool: pool, connectionGuard: nil, scheme: scheme, redirect: nil, multiplexed: true))
+                // Plain requests are relayed from the frames; the handler hands other streams to
+                // NIO's HTTP/2-to-HTTP/1 codec and a ProxyHandler.
+                try stream.pipeline.syncOperations.addHandler(HTTP2StreamProxyHandler(shared: shared, pool: pool, scheme: scheme))
             }
         }
     }

@@ -38,7 +38,7 @@ struct ErrorPage {
         return out
     }
 
-    private func fields(keepAlive: Bool, contentLength: Int) -> [(String, String)] {
+    func fields(keepAlive: Bool, contentLength: Int) -> [(String, String)] {
         var fields = [
             ("content-type", "text/html; charset=utf-8"), ("content-length", String(contentLength)), ("cache-control", "no-store"),
         ]

@@ -59,11 +59,7 @@ enum RawHeadWriter {
         out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusStart..<statusLineEnd]))
         let named = head.connectionNamesHeaders ? connectionTokens(lines, from: bytes) : []
         copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
-            switch line.role {
-            case .hopByHop, .upgrade, .connection, .transferEncoding: false
-            case .other: named.isEmpty || !named.contains { name(of: line, in: bytes, equals: $0) }
-            default: true
-            }
+            reachesClient(line, named: named, in: bytes)
         }
         if chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
         if !keepAlive {
@@ -72,6 +68,16 @@ enum RawHeadWriter {
             out.writeStaticString("connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
+    }
+
+    /// Whether a response header line reaches the client: not hop-by-hop, not named by
+    /// `Connection` (`named`, from `connectionTokens`). Framing is the proxy's own to say.
+    static func reachesClient(_ line: RawHeaderLine, named: [Range<Int>], in bytes: UnsafeRawBufferPointer) -> Bool {
+        switch line.role {
+        case .hopByHop, .upgrade, .connection, .transferEncoding: false
+        case .other: named.isEmpty || !named.contains { name(of: line, in: bytes, equals: $0) }
+        default: true
+        }
     }
 
     /// Copies the lines `keep` accepts, in runs: a head whose lines are all kept is one copy.
@@ -87,8 +93,8 @@ enum RawHeadWriter {
         if headEnd > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<headEnd])) }
     }
 
-    /// The header names a response's `Connection` lines list (besides `close`, `keep-alive`).
-    private static func connectionTokens(_ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
+    /// The header names a response's `Connection` lines list.
+    static func connectionTokens(_ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
         var tokens: [Range<Int>] = []
         for line in lines where line.role == .connection {
             let value = UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])
