@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: Tako's proxy beside nginx (and the direct baseline) in one run of
 # ../shared/bench/proxy-bench.sh, then docs/benchmarks.md gets the table, date and machine.
-# Knobs pass through: ROUNDS, DURATION, WARMUP, SCENARIOS, TARGETS (default "nginx tako").
+# Knobs pass through: ROUNDS, DURATION, WARMUP, SCENARIOS, TARGETS (default "nginx haproxy caddy tako").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -14,10 +14,10 @@ BIN="$(swift build "${release_flags[@]}" --show-bin-path)/tako-server"
 
 export BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/tako-bench}
 export ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10} WARMUP=${WARMUP:-3}
-export SCENARIOS=${SCENARIOS:-"http-small http-16k https-small h2-small"}
+export SCENARIOS=${SCENARIOS:-"http-small http-16k https-small h2-small http-small-rate"}
 # Expanded by the harness, which exports BENCH_CONFIG_JSON before it starts the proxy.
 export PROXY_CMD="$BIN proxy --config \$BENCH_CONFIG_JSON"
-read -r -a targets <<<"${TARGETS:-nginx tako}"
+read -r -a targets <<<"${TARGETS:-nginx haproxy caddy tako}"
 
 # The harness makes its 16 KiB fixture with `base64 | head -c`, which dies of SIGPIPE under its
 # own `pipefail` on a first run; making the file first (same content rule) avoids that.

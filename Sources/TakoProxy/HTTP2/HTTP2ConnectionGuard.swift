@@ -12,9 +12,14 @@ import NIOHTTP2
 ///
 /// Head size and stream count are bounded by the SETTINGS the server announces
 /// (`ProxyConfiguration.maxHeadBytes`, `maxConcurrentStreams`), enforced by NIOHTTP2.
-final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// It also coalesces flushes: streams finish one by one as their upstreams answer, each
+/// flushing. Held until the event loop has handled the current batch of I/O events, the
+/// responses that completed in it leave in one TLS write and one system call.
+final class HTTP2ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
 
     private let idleTimeout: TimeAmount
     private var openStreams = 0
@@ -25,6 +30,7 @@ final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler
     private var deadline = NIODeadline.distantFuture
     private var timer = DeadlineTimer()
     private var context: ChannelHandlerContext?
+    private var flushScheduled = false
 
     init(idleTimeout: TimeAmount) {
         self.idleTimeout = idleTimeout
@@ -57,6 +63,19 @@ final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler
         quiescing = true
         goAway()
         if openStreams == 0 { close() }
+    }
+
+    /// Tasks the loop was given run after the I/O events of its current turn: every flush
+    /// asked for meanwhile becomes one.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = handler.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
     }
 
     // MARK: Streams (called by the stream initializer, on this connection's event loop)
@@ -113,6 +132,8 @@ final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler
         guard let context, !closing else { return }
         closing = true
         timer.cancel()
+        // What waits for a coalesced flush (a last response, the GOAWAY) leaves first.
+        context.flush()
         context.channel.close(promise: nil)
     }
 }
