@@ -55,7 +55,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var lastBodyProgress = NIODeadline.now()
     private var bodyTimer: Scheduled<Void>?
     /// Armed while the client connection is unwritable: a reader that never catches up.
-    private var sendTimer: Scheduled<Void>?
+    private var sendTimer = SendTimer()
     private var retried = false
     /// Counts requests on this connection, so a late cold-start answer for an earlier one
     /// is recognised and ignored.
@@ -89,8 +89,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var readingFromClient = false
 
     // Back-pressure on the client connection.
-    private var readsPaused = false
-    private var readPending = false
+    private var reads = ReadGate()
 
     init(
         shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard?, scheme: String,
@@ -330,8 +329,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard let context, number == requestNumber, !requestComplete, context.channel.isActive else { return }
         let timeout = shared.configuration.bodyTimeout
         // Reads this proxy paused (an app taking the body slowly) are not the client's delay.
-        let since = readsPaused ? .now() : lastBodyProgress
-        if readsPaused { lastBodyProgress = .now() }
+        let since = reads.isPaused ? .now() : lastBodyProgress
+        if reads.isPaused { lastBodyProgress = .now() }
         let idle = NIODeadline.now() - since
         guard idle >= timeout else {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -619,7 +618,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         state = .idle
         peer.releaseSlot()
         bodyTimer?.cancel()
-        sendTimer?.cancel()
+        sendTimer.cancel()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -648,38 +647,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if case .proxying(let connection) = state {
             if context.channel.isWritable { connection.resumeReads() } else { connection.pauseReads() }
         }
-        if context.channel.isWritable {
-            sendTimer?.cancel()
-            sendTimer = nil
-        } else if sendTimer == nil {
-            let channel = context.channel
-            sendTimer = context.eventLoop.scheduleTask(in: shared.configuration.sendTimeout) {
-                // Still nothing read: the client is gone or stalling on purpose.
-                if !channel.isWritable { channel.close(promise: nil) }
-            }
-        }
+        sendTimer.writabilityChanged(context.channel, timeout: shared.configuration.sendTimeout)
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if reads.read() { context.read() }
     }
 
     private func pauseReads() {
-        readsPaused = true
+        reads.pause()
     }
 
     private func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if reads.resume() { context?.read() }
     }
 
     // MARK: Request target

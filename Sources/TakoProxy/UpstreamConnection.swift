@@ -30,8 +30,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, P
     /// or a response was cut short: such a connection is never reused.
     private(set) var isReusable = true
     private var responseInProgress = false
-    private var readsPaused = false
-    private var readPending = false
+    private var reads = ReadGate()
     /// When the awaited response head is overdue (`.distantFuture` when none is awaited).
     private var headDeadline = NIODeadline.distantFuture
     private var timer = DeadlineTimer()
@@ -54,7 +53,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, P
     func begin(delegate: any UpstreamConnectionDelegate, head: HTTPRequestHead, responseTimeout timeout: TimeAmount) {
         self.delegate = delegate
         responseInProgress = true
-        readsPaused = false
+        if reads.resume() { context?.read() }
         guard let context else { return }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         headDeadline = .now() + timeout
@@ -95,16 +94,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, P
 
     /// Back-pressure from the client: stop reading the upstream while the client is slow.
     func pauseReads() {
-        readsPaused = true
+        reads.pause()
     }
 
     func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if reads.resume() { context?.read() }
     }
 
     /// The delegate is done with this connection: back to the pool, or closed when it
@@ -129,8 +123,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, P
         delegate = nil
         headDeadline = .distantFuture
         timer.cancel()
-        readsPaused = false
-        readPending = false
+        reads.reset()
     }
 
     private func timedOut() {
@@ -196,10 +189,6 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler, P
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if reads.read() { context.read() }
     }
 }

@@ -51,9 +51,8 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     private var peer = ClientPeer()
     private var quiescing = false
     private var handingOff = false
-    private var readsPaused = false
-    private var readPending = false
-    private var sendTimer: Scheduled<Void>?
+    private var reads = ReadGate()
+    private var sendTimer = SendTimer()
 
     init(shared: ProxyShared, pool: UpstreamPool, connectionGuard: ConnectionGuard, scheme: String, redirect: HTTPSRedirect?) {
         self.shared = shared
@@ -84,7 +83,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         }
         guard case .idle = state else {
             // Pipelined behind the request in flight: served when it is done.
-            readsPaused = true
+            reads.pause()
             return
         }
         serveInbound(context: context)
@@ -302,7 +301,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         }
         let pending = inbound
         inbound = nil
-        let readWasWanted = readPending || readsPaused
+        let readWasWanted = reads.holdsRead || reads.isPaused
         if let pending {
             context.fireChannelRead(wrapInboundOut(pending))
             context.fireChannelReadComplete()
@@ -345,7 +344,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         endpoint = nil
         state = .idle
         peer.releaseSlot()
-        sendTimer?.cancel()
+        sendTimer.cancel()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -358,33 +357,15 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         if case .proxying(let connection) = state {
             if context.channel.isWritable { connection.resumeReads() } else { connection.pauseReads() }
         }
-        if context.channel.isWritable {
-            sendTimer?.cancel()
-            sendTimer = nil
-        } else if sendTimer == nil {
-            let channel = context.channel
-            sendTimer = context.eventLoop.scheduleTask(in: shared.configuration.sendTimeout) {
-                // Still nothing read: the client is gone or stalling on purpose.
-                if !channel.isWritable { channel.close(promise: nil) }
-            }
-        }
+        sendTimer.writabilityChanged(context.channel, timeout: shared.configuration.sendTimeout)
         context.fireChannelWritabilityChanged()
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if reads.read() { context.read() }
     }
 
     private func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if reads.resume() { context?.read() }
     }
 }

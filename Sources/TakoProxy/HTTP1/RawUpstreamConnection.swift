@@ -52,8 +52,7 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
     private var requestIsHEAD = false
     /// Hand on chunk data only (for an HTTP/1.0 client) rather than the chunked bytes.
     private var dataOnly = false
-    private var readsPaused = false
-    private var readPending = false
+    private var reads = ReadGate()
     private var headDeadline = NIODeadline.distantFuture
     private var timer = DeadlineTimer()
 
@@ -80,7 +79,7 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
         phase = .awaitingHead
         requestIsHEAD = isHEAD
         self.dataOnly = dataOnly
-        readsPaused = false
+        if reads.resume() { context?.read() }
         guard let context else { return }
         context.writeAndFlush(wrapOutboundOut(head), promise: nil)
         headDeadline = .now() + responseTimeout
@@ -106,16 +105,11 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func pauseReads() {
-        readsPaused = true
+        reads.pause()
     }
 
     func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if reads.resume() { context?.read() }
     }
 
     /// The delegate is done with this connection: back to the pool, or closed.
@@ -291,10 +285,6 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if reads.read() { context.read() }
     }
 }
