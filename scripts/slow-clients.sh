@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 command -v slowhttptest >/dev/null || { echo "error: slowhttptest is missing; hint: apt-get install slowhttptest" >&2; exit 1; }
 server=${TAKO_SERVER:-$(swift build --show-bin-path)/tako-server}
 seconds=${SLOW_SECONDS:-30}
+[ "$seconds" -ge 10 ] || { echo "error: SLOW_SECONDS must be at least 10: the probe beside each attack runs for SLOW_SECONDS - 5 seconds" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tako-slow.XXXXXX")
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
