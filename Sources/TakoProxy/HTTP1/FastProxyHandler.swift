@@ -39,11 +39,9 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     // The request being served.
     private var request = RawRequestHead()
     private var upstreamRequest: ByteBuffer?
-    private var backend: AppBackend?
-    private var endpoint: UpstreamEndpoint?
+    private var upstream = UpstreamChoice()
     private var keepAlive = true
     private var responseStarted = false
-    private var retried = false
     private var requestNumber = 0
     /// Client writes made since the last flush.
     private var needsFlush = false
@@ -130,8 +128,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         request = head
         keepAlive = head.keepAlive && !handingOff && !quiescing
         responseStarted = false
-        retried = false
-        self.backend = backend
+        upstream.begin(backend)
         var out = context.channel.allocator.buffer(capacity: head.length + 256)
         buffer.withUnsafeReadableBytes { bytes in
             RawHeadWriter.upstreamRequest(
@@ -146,8 +143,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     }
 
     private func send(to endpoint: UpstreamEndpoint) {
-        self.endpoint = endpoint
-        endpoint.requestStarted()
+        upstream.send(to: endpoint)
         if let connection = pool.takeRaw(endpoint.address) {
             return relay(over: connection)
         }
@@ -177,11 +173,8 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         case .success(let connection):
             relay(over: connection)
         case .failure:
-            endpoint.requestFinished()
-            self.endpoint = nil
             // Nothing reached the upstream: an idempotent request may try another instance once.
-            if !retried, request.isIdempotent, let other = backend?.pick(excluding: endpoint) {
-                retried = true
+            if let other = upstream.connectFailed(idempotent: request.isIdempotent) {
                 return send(to: other)
             }
             state = .idle
@@ -223,8 +216,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     func upstreamEnd() {
         guard let context, case .proxying(let connection) = state else { return }
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         connection.release(reusable: true)
         state = .idle
         finishExchange(context: context)
@@ -235,8 +227,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     }
 
     func upstreamFailed(timedOut: Bool) {
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         guard let context else { return }
         state = .idle
         if responseStarted {
@@ -335,13 +326,10 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         switch state {
         case .proxying(let connection):
             connection.release(reusable: false)
-            endpoint?.requestFinished()
-        case .connecting:
-            endpoint?.requestFinished()
-        case .idle:
+        case .connecting, .idle:
             break
         }
-        endpoint = nil
+        upstream.finish()
         state = .idle
         peer.releaseSlot()
         sendTimer.cancel()

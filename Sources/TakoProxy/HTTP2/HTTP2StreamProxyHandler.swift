@@ -33,11 +33,9 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var state = State.waitingForHeaders
     private var peer = ClientPeer()
     private var upstreamRequest: ByteBuffer?
-    private var backend: AppBackend?
-    private var endpoint: UpstreamEndpoint?
+    private var upstream = UpstreamChoice()
     private var isHEAD = false
     private var isIdempotent = false
-    private var retried = false
     private var responseStarted = false
     /// The last body buffer of a read burst, held so the final one can carry END_STREAM.
     private var heldBody: ByteBuffer?
@@ -82,7 +80,7 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard peer.takeSlot() else { return false }
         isHEAD = request.method == "HEAD"
         isIdempotent = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(request.method)
-        self.backend = backend
+        upstream.begin(backend)
         var out = context.channel.allocator.buffer(capacity: 512)
         request.write(headers, into: &out, clientAddress: address, scheme: scheme, requestIDs: shared.requestIDs)
         upstreamRequest = out
@@ -91,8 +89,7 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func send(to endpoint: UpstreamEndpoint) {
-        self.endpoint = endpoint
-        endpoint.requestStarted()
+        upstream.send(to: endpoint)
         if let connection = pool.takeRaw(endpoint.address) {
             return relay(over: connection)
         }
@@ -120,10 +117,7 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .success(let connection):
             relay(over: connection)
         case .failure:
-            endpoint.requestFinished()
-            self.endpoint = nil
-            if !retried, isIdempotent, let other = backend?.pick(excluding: endpoint) {
-                retried = true
+            if let other = upstream.connectFailed(idempotent: isIdempotent) {
                 return send(to: other)
             }
             answer(.badGateway)
@@ -185,8 +179,7 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
         if case .proxying(let connection) = state {
             connection.release(reusable: true)
         }
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         peer.releaseSlot()
         let ended: Bool
         if case .done = state { ended = true } else { ended = false }
@@ -202,8 +195,7 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
     func upstreamWritabilityChanged(isWritable: Bool) {}
 
     func upstreamFailed(timedOut: Bool) {
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         guard let context else { return }
         if responseStarted {
             state = .done
@@ -254,13 +246,10 @@ final class HTTP2StreamProxyHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch state {
         case .proxying(let connection):
             connection.release(reusable: false)
-            endpoint?.requestFinished()
-        case .connecting:
-            endpoint?.requestFinished()
-        case .waitingForHeaders, .done:
+        case .connecting, .waitingForHeaders, .done:
             break
         }
-        endpoint = nil
+        upstream.finish()
         state = .done
         peer.releaseSlot()
         self.context = nil
