@@ -102,25 +102,16 @@ enum RawHead {
         }
         index += 10
         var hostCount = 0
-        while true {
-            guard index + 1 < count else { return .incomplete }
-            if bytes[index] == 0x0D {
-                guard bytes[index + 1] == 0x0A else { return .unsupported }
-                head.length = index + 2
-                break
-            }
-            guard let line = headerLine(bytes, at: index, allowObsText: true) else { return .incomplete }
-            guard let line else { return .unsupported }
-            let value = UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])
+        let end = readLines(bytes, from: index, into: &lines) { line, value in
             switch line.role {
             case .upgrade, .transferEncoding, .expect:
-                return .unsupported
+                return false
             case .contentLength:
                 // A body would need its own clock and limits: the full parser streams it.
-                guard equals(value, "0") else { return .unsupported }
+                guard equals(value, "0") else { return false }
             case .connection:
                 guard connectionOptions(value, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive) else {
-                    return .unsupported
+                    return false
                 }
             case .host:
                 hostCount += 1
@@ -133,8 +124,12 @@ enum RawHead {
             case .hopByHop, .other:
                 break
             }
-            index = line.next
-            lines.append(line)
+            return true
+        }
+        switch end {
+        case .incomplete: return .incomplete
+        case .unsupported: return .unsupported
+        case .complete(let length): head.length = length
         }
         // Exactly one Host (HTTP/1.0 without one goes to the full parser, as do duplicates).
         guard hostCount == 1 else { return .unsupported }
@@ -167,25 +162,16 @@ enum RawHead {
         guard bytes[index] == 0x0D, bytes[index + 1] == 0x0A, head.status >= 100 else { return .unsupported }
         index += 2
         var transferEncodings = 0
-        while true {
-            guard index + 1 < count else { return .incomplete }
-            if bytes[index] == 0x0D {
-                guard bytes[index + 1] == 0x0A else { return .unsupported }
-                head.length = index + 2
-                break
-            }
-            guard let line = headerLine(bytes, at: index, allowObsText: true) else { return .incomplete }
-            guard let line else { return .unsupported }
-            let value = UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])
+        let end = readLines(bytes, from: index, into: &lines) { line, value in
             switch line.role {
             case .contentLength:
                 guard let length = decimal(value), head.contentLength == nil || head.contentLength == length else {
-                    return .unsupported
+                    return false
                 }
                 head.contentLength = length
             case .transferEncoding:
                 transferEncodings += 1
-                guard HeaderRewriter.matches(value, "chunked") else { return .unsupported }
+                guard HeaderRewriter.matches(value, "chunked") else { return false }
                 head.chunked = true
             case .connection:
                 if !connectionOptions(value, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive) {
@@ -194,8 +180,12 @@ enum RawHead {
             default:
                 break
             }
-            index = line.next
-            lines.append(line)
+            return true
+        }
+        switch end {
+        case .incomplete: return .incomplete
+        case .unsupported: return .unsupported
+        case .complete(let length): head.length = length
         }
         // Both framings at once is how responses get smuggled: refuse it (RFC 9112 §6.3).
         guard transferEncodings <= 1, !(head.chunked && head.contentLength != nil) else { return .unsupported }
@@ -222,8 +212,31 @@ enum RawHead {
         return .some(bytes[index + 7] == 0x30)
     }
 
-    /// One `name: value CRLF` line: nil when incomplete, `.some(nil)` when outside the subset.
-    private static func headerLine(_ bytes: UnsafeRawBufferPointer, at start: Int, allowObsText: Bool) -> RawHeaderLine?? {
+    /// Reads header lines from `start` to the empty line that ends the head, appending each
+    /// that `accept` takes (false: outside the subset) to `lines`. Complete: the head's length.
+    private static func readLines(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, into lines: inout [RawHeaderLine],
+        _ accept: (RawHeaderLine, UnsafeRawBufferPointer) -> Bool
+    ) -> Result<Int> {
+        var index = start
+        while true {
+            guard index + 1 < bytes.count else { return .incomplete }
+            if bytes[index] == 0x0D {
+                guard bytes[index + 1] == 0x0A else { return .unsupported }
+                return .complete(index + 2)
+            }
+            guard let line = headerLine(bytes, at: index) else { return .incomplete }
+            guard let line, accept(line, UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd])) else {
+                return .unsupported
+            }
+            index = line.next
+            lines.append(line)
+        }
+    }
+
+    /// One `name: value CRLF` line (obs-text allowed in the value, passed on as it is): nil
+    /// when incomplete, `.some(nil)` when outside the subset.
+    private static func headerLine(_ bytes: UnsafeRawBufferPointer, at start: Int) -> RawHeaderLine?? {
         let count = bytes.count
         var index = start
         while index < count, isTokenByte(bytes[index]) { index += 1 }
@@ -237,7 +250,7 @@ enum RawHead {
         while index < count {
             let byte = bytes[index]
             if byte == 0x0D { break }
-            guard byte == 0x09 || (byte >= 0x20 && byte != 0x7F && (byte < 0x80 || allowObsText)) else { return .some(nil) }
+            guard byte == 0x09 || (byte >= 0x20 && byte != 0x7F) else { return .some(nil) }
             index += 1
             if byte != 0x20 && byte != 0x09 { valueEnd = index }
         }
