@@ -25,17 +25,27 @@ struct ClientPeer {
 
     /// Takes a slot for the request starting now; false when the client has too many.
     mutating func takeSlot() -> Bool {
-        guard let client, let limiter else { return true }
-        guard limiter.acquire(client) else { return false }
+        guard acquire() else { return false }
         holdsSlot = true
         return true
     }
 
     /// The request's response is complete (or it became a tunnel, or the connection ended).
     mutating func releaseSlot() {
-        guard holdsSlot, let client, let limiter else { return }
+        guard holdsSlot else { return }
         holdsSlot = false
-        limiter.release(client)
+        release()
+    }
+
+    /// A slot for one more request, on a connection that carries several at once (HTTP/2),
+    /// whose streams each remember theirs: every true is paired with one `release()`.
+    func acquire() -> Bool {
+        guard let client, let limiter else { return true }
+        return limiter.acquire(client)
+    }
+
+    func release() {
+        if let client, let limiter { limiter.release(client) }
     }
 
     mutating func leave() {

@@ -9,9 +9,10 @@ import NIOTLS
 ///   codec and `ProxyHandler` when a request needs them (`FastProxyHandler.useFullPipeline`).
 /// - HTTPS: `TLSHandshakeRouter` (certificate by SNI) and `ConnectionGuard` first; once the
 ///   handshake has agreed on a protocol by ALPN, either the HTTP/1.1 handlers follow, or the
-///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler, and per stream
-///   an `HTTP2StreamProxyHandler` (which hands streams it does not take to NIO's
-///   HTTP/1-style codec and a `ProxyHandler`).
+///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler,
+///   `HTTP2ConnectionProxyHandler` (plain requests, relayed on the connection), and NIOHTTP2's
+///   stream multiplexer for the other streams (NIO's HTTP/1-style codec and a `ProxyHandler`
+///   on a channel per stream).
 struct ClientPipeline {
     let shared: ProxyShared
     let pool: UpstreamPool
@@ -62,17 +63,22 @@ struct ClientPipeline {
             HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
             HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeadBytes),
         ]
-        let guardOnLoop = NIOLoopBound(connectionGuard, eventLoop: channel.eventLoop)
+        let streams = NIOHTTP2Handler.StreamConfiguration()
         let (shared, pool, scheme) = (shared, pool, scheme)
-        _ = try sync.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: NIOHTTP2Handler.StreamConfiguration()
-        ) { stream in
-            stream.eventLoop.makeCompletedFuture {
-                guardOnLoop.value.streamOpened(stream)
-                // Plain requests are relayed from the frames; the handler hands other streams to
-                // NIO's HTTP/2-to-HTTP/1 codec and a ProxyHandler.
-                try stream.pipeline.syncOperations.addHandler(HTTP2StreamProxyHandler(shared: shared, pool: pool, scheme: scheme))
-            }
-        }
+        try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: streams))
+        // Plain requests are relayed from their frames on the connection; the multiplexer gives
+        // every other stream a channel with NIO's HTTP/2-to-HTTP/1 codec and a ProxyHandler.
+        try sync.addHandler(HTTP2ConnectionProxyHandler(shared: shared, pool: pool, scheme: scheme, connectionGuard: connectionGuard))
+        try sync.addHandler(
+            HTTP2StreamMultiplexer(
+                mode: .server, channel: channel, targetWindowSize: streams.targetWindowSize,
+                outboundBufferSizeHighWatermark: streams.outboundBufferSizeHighWatermark,
+                outboundBufferSizeLowWatermark: streams.outboundBufferSizeLowWatermark
+            ) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    let handler = ProxyHandler(shared: shared, pool: pool, connectionGuard: nil, scheme: scheme, redirect: nil, multiplexed: true)
+                    try stream.pipeline.syncOperations.addHandlers([HTTP2FramePayloadToHTTP1ServerCodec(), handler])
+                }
+            })
     }
 }

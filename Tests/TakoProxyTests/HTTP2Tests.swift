@@ -139,6 +139,26 @@ struct HTTP2Tests {
         #expect(paths.filter { !$0.contains("/__seen") } == ["POST /a"], "\(attack): only the control request may reach the app: \(paths)")
     }
 
+    @Test("a stream the client resets mid-download gives back its client slot and does not leave its upstream connection in the pool")
+    func resetMidDownload() async throws {
+        let web = try UpstreamProcess(name: "web")
+        var configuration = ProxyConfiguration(eventLoops: 1)
+        // One request at a time per client: the second request is only served if the reset
+        // stream gave its slot back.
+        configuration.maxRequestsPerClient = 1
+        let (proxy, port) = try await proxy(web, configuration: configuration)
+        let result = try probe("reset", port: port)
+        #expect((result["first_data"] as? Int ?? 0) > 0, "\(result)")
+        #expect(result["status"] as? Int == 200, "\(result)")
+        let body = try JSONSerialization.jsonObject(with: Data((result["body"] as? String ?? "").utf8)) as? [String: Any]
+        #expect(body?["path"] as? String == "/hello")
+        // A fresh upstream connection: the one cut off mid-body was closed, not pooled.
+        #expect(body?["connection_request"] as? Int == 1, "\(result)")
+        let endpoint = try #require(proxy.store.snapshot.apps["web"]?.endpoints.first)
+        #expect(endpoint.inFlightRequests == 0)
+        await proxy.stop()
+    }
+
     @Test("an unknown path is the proxy's own 404 over HTTP/2")
     func localAnswers() async throws {
         let web = try UpstreamProcess(name: "web")

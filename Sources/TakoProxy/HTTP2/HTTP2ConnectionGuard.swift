@@ -78,20 +78,16 @@ final class HTTP2ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
-    // MARK: Streams (called by the stream initializer, on this connection's event loop)
+    // MARK: Streams (NIOHTTP2's stream events, passed on by `HTTP2ConnectionProxyHandler`)
 
-    /// A client stream was opened; its channel's close ends it.
-    func streamOpened(_ stream: any Channel) {
+    func streamOpened(_ id: HTTP2StreamID) {
         openStreams += 1
         deadline = .distantFuture
-        if let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID), id > lastStreamID {
-            lastStreamID = id
-        }
-        let handler = NIOLoopBound(self, eventLoop: stream.eventLoop)
-        stream.closeFuture.whenComplete { _ in handler.value.streamClosed() }
+        if id > lastStreamID { lastStreamID = id }
     }
 
-    private func streamClosed() {
+    func streamClosed() {
+        guard openStreams > 0 else { return }
         openStreams -= 1
         guard openStreams == 0 else { return }
         if quiescing { close() } else { armIdle() }

@@ -3,6 +3,9 @@
 
   h2probe.py idle HOST PORT CAFILE   -- ALPN h2, client preface + SETTINGS, then only reads:
                                         the frame types the server sends until it closes
+  h2probe.py reset HOST PORT CAFILE  -- ALPN h2: GET /bytes/5000000 on stream 1, RST_STREAM
+                                        (CANCEL) after its first DATA frame, then GET
+                                        /hello on stream 3 and its status and body
   h2probe.py ws HOST PORT CAFILE     -- ALPN http/1.1 only (as browsers open WebSockets),
                                         upgrade /ws, send bytes, read their echo
 """
@@ -10,7 +13,7 @@ import json, socket, ssl, struct, sys, time
 
 mode, host, port, cafile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 context = ssl.create_default_context(cafile=cafile)
-context.set_alpn_protocols(["h2"] if mode == "idle" else ["http/1.1"])
+context.set_alpn_protocols(["h2"] if mode in ("idle", "reset") else ["http/1.1"])
 raw = socket.create_connection(("127.0.0.1", port), timeout=10)
 conn = context.wrap_socket(raw, server_hostname=host)
 started = time.monotonic()
@@ -24,7 +27,52 @@ def read_exact(n):
         data += chunk
     return data
 
-if mode == "idle":
+def frame(kind, flags, stream, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+def get(stream, path):
+    """HEADERS with END_STREAM and END_HEADERS; every field a literal without indexing."""
+    block = b""
+    for name, value in ((":method", "GET"), (":scheme", "https"), (":path", path), (":authority", host)):
+        block += b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+    return frame(1, 0x5, stream, block)
+
+def read_frame():
+    header = read_exact(9)
+    if header is None:
+        return None
+    length = int.from_bytes(header[:3], "big")
+    return header[3], header[4], int.from_bytes(header[5:9], "big") & 0x7FFFFFFF, read_exact(length)
+
+if mode == "reset":
+    conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0) + get(1, "/bytes/5000000"))
+    result, body = {}, b""
+    while True:
+        got = read_frame()
+        if got is None:
+            result["closed"] = True
+            break
+        kind, flags, stream, payload = got
+        if kind == 0 and payload:  # the connection window: what stream 1 used is given back
+            conn.sendall(frame(8, 0, 0, len(payload).to_bytes(4, "big")))
+        if kind == 4 and not flags & 1:
+            conn.sendall(frame(4, 1, 0))
+        elif kind == 0 and stream == 1 and "first_data" not in result:
+            result["first_data"] = len(payload)
+            conn.sendall(frame(3, 0, 1, (8).to_bytes(4, "big")) + get(3, "/hello"))
+        elif kind == 1 and stream == 3:
+            status = payload[0]  # the proxy's HPACK encoder indexes :status 200 as 0x88
+            result["status"] = 200 if status == 0x88 else f"hpack byte {status:#x}"
+        elif kind == 0 and stream == 3:
+            body += payload
+            if flags & 1:
+                result["body"] = body.decode(errors="replace")
+                break
+        elif kind == 3 and stream == 3 or kind == 7:
+            result["refused"] = kind
+            break
+    print(json.dumps(result))
+elif mode == "idle":
     conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + struct.pack(">I", 0)[1:] + b"\x04\x00" + b"\x00\x00\x00\x00")
     frames = []
     try:

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHPACK
 
-extension HTTP2StreamProxyHandler {
+extension HTTP2ProxyStream {
     /// An HTTP/2 request head that can be written as an HTTP/1.1 one as it is: the usual
     /// pseudo-headers, and fields that are valid HTTP/1.1 fields. nil for anything else (a
     /// `host` beside `:authority`, forwarded headers, connection-specific fields, extended
