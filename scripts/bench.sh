@@ -8,7 +8,7 @@ SHARED=${SHARED:-../shared}
 [ -f "$SHARED/bench/proxy-bench.sh" ] || { echo "error: $SHARED/bench/proxy-bench.sh not found; set SHARED" >&2; exit 1; }
 
 # The same flags as `make release` (the Makefile passes them): the binary measured is the one installed.
-read -r -a release_flags <<<"${RELEASE_FLAGS:--c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib}"
+read -r -a release_flags <<<"${RELEASE_FLAGS:--c release -Xswiftc -enforce-exclusivity=unchecked --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic}"
 swift build "${release_flags[@]}" --product tako-server
 BIN="$(swift build "${release_flags[@]}" --show-bin-path)/tako-server"
 

@@ -157,6 +157,9 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     private func relay(over connection: RawUpstreamConnection) {
         guard let upstreamRequest else { return }
+        // Sent now, and never again (a retry is only for a connect that failed): an idle
+        // keep-alive connection does not keep its last request's head.
+        self.upstreamRequest = nil
         state = .proxying(connection)
         connection.begin(
             delegate: self, head: upstreamRequest, isHEAD: request.isHEAD, dataOnly: request.isHTTP10,

@@ -42,7 +42,8 @@ final class TLSHandshakeRouter: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             do {
-                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .after(self))
+                try context.pipeline.syncOperations.addHandlers(
+                    [NIOSSLServerHandler(context: tls), TLSWriteCoalescer()], position: .after(self))
             } catch {
                 context.close(promise: nil)
                 return
