@@ -39,9 +39,9 @@ struct HTTP2Tests {
         return (Curl.parse(output), version)
     }
 
-    func probe(_ mode: String, port: Int) throws -> [String: Any] {
+    func probe(_ mode: String, port: Int, _ extra: [String] = []) throws -> [String: Any] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/h2probe.py")
-        let result = try Program.run("/usr/bin/env", ["python3", script.path, mode, "a.test", "\(port)", ca.certificatePath])
+        let result = try Program.run("/usr/bin/env", ["python3", script.path, mode, "a.test", "\(port)", ca.certificatePath] + extra)
         guard result.status == 0, let json = try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any] else {
             throw TestSupportError(message: "h2probe \(mode) failed: \(result.output)")
         }
@@ -156,6 +156,19 @@ struct HTTP2Tests {
         #expect(body?["connection_request"] as? Int == 1, "\(result)")
         let endpoint = try #require(proxy.store.snapshot.apps["web"]?.endpoints.first)
         #expect(endpoint.inFlightRequests == 0)
+        await proxy.stop()
+    }
+
+    @Test("a client whose window is shut stops the upstream: the proxy does not read a 200 MB response into memory")
+    func backPressure() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        let result = try probe("stall", port: port, ["\(web.port)"])
+        #expect(result["status"] as? Int == 200, "\(result)")
+        #expect(result["settled"] as? Bool == true, "the upstream kept writing: \(result)")
+        // What the sockets between them hold, plus the stream's 48 KiB: far below the body.
+        let sent = result["sent"] as? Int ?? .max
+        #expect(sent < 32 * 1024 * 1024, "the upstream wrote \(sent) bytes to a client that read none")
         await proxy.stop()
     }
 

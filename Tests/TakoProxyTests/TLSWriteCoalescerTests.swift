@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -29,11 +30,11 @@ struct TLSWriteCoalescerTests {
         #expect(try outbound(channel).isEmpty, "nothing leaves before the flush")
         channel.flush()
         #expect(try outbound(channel) == ["HTTP/1.1 200 OK\r\n\r\nhello, world"])
-        var completed = 0
-        first.futureResult.whenSuccess { completed += 1 }
-        second.futureResult.whenSuccess { completed += 1 }
+        let completed = NIOLockedValueBox(0)
+        first.futureResult.whenSuccess { completed.withLockedValue { $0 += 1 } }
+        second.futureResult.whenSuccess { completed.withLockedValue { $0 += 1 } }
         channel.embeddedEventLoop.run()
-        #expect(completed == 2)
+        #expect(completed.withLockedValue { $0 } == 2)
         _ = try channel.finish()
     }
 

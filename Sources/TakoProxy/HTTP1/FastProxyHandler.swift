@@ -14,7 +14,7 @@ import NIOHTTP1
 /// the per-client cap) — moves the connection for good to the full pipeline (NIO's HTTP/1.1
 /// codec and `ProxyHandler`), which sees the request's bytes as if it had been there from the
 /// start. So every rule of the full pipeline still decides every request it would have decided.
-final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, RawUpstreamDelegate {
+final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, RawUpstreamDelegate, RawUpstreamSender {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -27,7 +27,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     }
 
     private let shared: ProxyShared
-    private let pool: UpstreamPool
+    let pool: UpstreamPool
     private let scheme: String
     private let redirect: HTTPSRedirect?
     private let connectionGuard: ConnectionGuard
@@ -39,7 +39,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     // The request being served.
     private var request = RawRequestHead()
     private var upstreamRequest: ByteBuffer?
-    private var upstream = UpstreamChoice()
+    var upstream = UpstreamChoice()
     private var keepAlive = true
     private var responseStarted = false
     private var requestNumber = 0
@@ -142,20 +142,21 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         return true
     }
 
-    private func send(to endpoint: UpstreamEndpoint) {
-        upstream.send(to: endpoint)
-        if let connection = pool.takeRaw(endpoint.address) {
-            return relay(over: connection)
-        }
+    // MARK: RawUpstreamSender
+
+    var isIdempotentRequest: Bool { request.isIdempotent }
+    var requestToken: Int { requestNumber }
+
+    func connecting(to endpoint: UpstreamEndpoint) {
         state = .connecting(endpoint)
-        let handler = NIOLoopBound(self, eventLoop: pool.eventLoop)
-        let number = requestNumber
-        pool.connectRaw(endpoint.address).whenComplete { result in
-            handler.value.connected(result, endpoint: endpoint, requestNumber: number)
-        }
     }
 
-    private func relay(over connection: RawUpstreamConnection) {
+    func isConnecting(to endpoint: UpstreamEndpoint, token: Int) -> Bool {
+        guard token == requestNumber, case .connecting(let current) = state else { return false }
+        return current === endpoint
+    }
+
+    func relay(over connection: RawUpstreamConnection) {
         guard let upstreamRequest else { return }
         // Sent now, and never again (a retry is only for a connect that failed): an idle
         // keep-alive connection does not keep its last request's head.
@@ -166,23 +167,9 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
             responseTimeout: shared.configuration.upstreamResponseTimeout)
     }
 
-    private func connected(_ result: Result<RawUpstreamConnection, any Error>, endpoint: UpstreamEndpoint, requestNumber number: Int) {
-        guard number == requestNumber, case .connecting(let current) = state, current === endpoint else {
-            // The client left meanwhile: keep the connection for someone else.
-            if case .success(let connection) = result { connection.release(reusable: true) }
-            return
-        }
-        switch result {
-        case .success(let connection):
-            relay(over: connection)
-        case .failure:
-            // Nothing reached the upstream: an idempotent request may try another instance once.
-            if let other = upstream.connectFailed(idempotent: request.isIdempotent) {
-                return send(to: other)
-            }
-            state = .idle
-            answer(.badGateway)
-        }
+    func noConnection() {
+        state = .idle
+        answer(.badGateway)
     }
 
     // MARK: Upstream → client

@@ -13,7 +13,7 @@ import NIOHTTP2
 /// body, with only the usual pseudo-headers, headers that are valid HTTP/1.1 fields, and a
 /// route to a healthy instance (`HTTP2ConnectionProxyHandler.start`). Any other stream goes to
 /// NIOHTTP2's stream channels with NIO's HTTP/2-to-HTTP/1 codec and a `ProxyHandler`.
-final class HTTP2ProxyStream: RawUpstreamDelegate {
+final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     private enum State {
         case connecting(UpstreamEndpoint)
         case proxying(RawUpstreamConnection)
@@ -32,7 +32,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate {
     private let owner: HTTP2ConnectionProxyHandler
     private var state: State
     private let upstreamRequest: ByteBuffer
-    private var upstream = UpstreamChoice()
+    var upstream = UpstreamChoice()
     private let isHEAD: Bool
     private let isIdempotent: Bool
     private var holdsSlot = true
@@ -64,39 +64,31 @@ final class HTTP2ProxyStream: RawUpstreamDelegate {
         send(to: endpoint)
     }
 
-    private func send(to endpoint: UpstreamEndpoint) {
-        upstream.send(to: endpoint)
-        if let connection = owner.pool.takeRaw(endpoint.address) {
-            return relay(over: connection)
-        }
+    // MARK: RawUpstreamSender
+
+    var pool: UpstreamPool { owner.pool }
+    var isIdempotentRequest: Bool { isIdempotent }
+    /// One request per stream.
+    var requestToken: Int { 0 }
+
+    func connecting(to endpoint: UpstreamEndpoint) {
         state = .connecting(endpoint)
-        let stream = NIOLoopBound(self, eventLoop: owner.pool.eventLoop)
-        owner.pool.connectRaw(endpoint.address).whenComplete { result in
-            stream.value.connected(result, endpoint: endpoint)
-        }
     }
 
-    private func relay(over connection: RawUpstreamConnection) {
+    func isConnecting(to endpoint: UpstreamEndpoint, token: Int) -> Bool {
+        guard case .connecting(let current) = state else { return false }
+        return current === endpoint
+    }
+
+    func relay(over connection: RawUpstreamConnection) {
         state = .proxying(connection)
         connection.begin(
             delegate: self, head: upstreamRequest, isHEAD: isHEAD, dataOnly: true,
             responseTimeout: owner.shared.configuration.upstreamResponseTimeout)
     }
 
-    private func connected(_ result: Result<RawUpstreamConnection, any Error>, endpoint: UpstreamEndpoint) {
-        guard case .connecting(let current) = state, current === endpoint else {
-            if case .success(let connection) = result { connection.release(reusable: true) }
-            return
-        }
-        switch result {
-        case .success(let connection):
-            relay(over: connection)
-        case .failure:
-            if let other = upstream.connectFailed(idempotent: isIdempotent) {
-                return send(to: other)
-            }
-            answer(.badGateway)
-        }
+    func noConnection() {
+        answer(.badGateway)
     }
 
     // MARK: Upstream → client

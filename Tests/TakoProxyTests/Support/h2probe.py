@@ -6,6 +6,11 @@
   h2probe.py reset HOST PORT CAFILE  -- ALPN h2: GET /bytes/5000000 on stream 1, RST_STREAM
                                         (CANCEL) after its first DATA frame, then GET
                                         /hello on stream 3 and its status and body
+  h2probe.py stall HOST PORT CAFILE UPSTREAM_PORT
+                                     -- ALPN h2 with an initial stream window of 0: GET
+                                        /bytes/200000000 on stream 1, then, reading nothing
+                                        more, how many bytes the upstream wrote by the time
+                                        that count stops growing
   h2probe.py ws HOST PORT CAFILE     -- ALPN http/1.1 only (as browsers open WebSockets),
                                         upgrade /ws, send bytes, read their echo
 """
@@ -13,7 +18,7 @@ import json, socket, ssl, struct, sys, time
 
 mode, host, port, cafile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 context = ssl.create_default_context(cafile=cafile)
-context.set_alpn_protocols(["h2"] if mode in ("idle", "reset") else ["http/1.1"])
+context.set_alpn_protocols(["h2"] if mode in ("idle", "reset", "stall") else ["http/1.1"])
 raw = socket.create_connection(("127.0.0.1", port), timeout=10)
 conn = context.wrap_socket(raw, server_hostname=host)
 started = time.monotonic()
@@ -71,6 +76,33 @@ if mode == "reset":
         elif kind == 3 and stream == 3 or kind == 7:
             result["refused"] = kind
             break
+    print(json.dumps(result))
+elif mode == "stall":
+    import urllib.request
+    def sent():
+        return int(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[5]}/__sent", timeout=5).read())
+    # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: the server may send no DATA at all.
+    settings = (4).to_bytes(2, "big") + (0).to_bytes(4, "big")
+    conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, settings) + get(1, "/bytes/200000000"))
+    result = {}
+    while "status" not in result:
+        got = read_frame()
+        if got is None:
+            result["closed"] = True
+            break
+        kind, flags, stream, payload = got
+        if kind == 4 and not flags & 1:
+            conn.sendall(frame(4, 1, 0))
+        elif kind == 1 and stream == 1:
+            result["status"] = 200 if payload[0] == 0x88 else f"hpack byte {payload[0]:#x}"
+    # The upstream writes until something stops reading: poll until its count holds still.
+    readings = [sent()]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (len(readings) >= 3 and readings[-1] == readings[-3]):
+        time.sleep(0.2)
+        readings.append(sent())
+    result["sent"] = readings[-1]
+    result["settled"] = len(readings) >= 3 and readings[-1] == readings[-3]
     print(json.dumps(result))
 elif mode == "idle":
     conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + struct.pack(">I", 0)[1:] + b"\x04\x00" + b"\x00\x00\x00\x00")

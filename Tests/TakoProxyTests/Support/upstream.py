@@ -10,6 +10,7 @@ usage: upstream.py NAME   -- listens on 127.0.0.1, a free port; prints "READY <p
   /sleep/MS       -> answers after MS milliseconds (a slow app)
   /bad-framing    -> a response with two different Content-Lengths (a broken app)
   /__seen         -> JSON list of every "METHOD target" received so far (smuggling checks)
+  /__sent         -> how many /bytes/ body bytes this upstream has written so far
   /ws             -> with Upgrade: websocket, 101 and then echoes every byte until EOF;
                      without it, 426
 Request bodies are read whole (Content-Length or chunked) and only hashed.
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAME = sys.argv[1]
 SEEN = []  # every request target this upstream received, for /__seen
+SENT = [0]  # /bytes/ body bytes written so far, for /__sent (back-pressure checks)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -62,8 +64,8 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         # One handler object serves one TCP connection: this counts requests on it.
         self.served = getattr(self, "served", 0) + 1
-        if self.path == "/__seen":
-            body = json.dumps(SEEN).encode()
+        if self.path in ("/__seen", "/__sent"):
+            body = json.dumps(SEEN if self.path == "/__seen" else SENT[0]).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -99,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             while size:
                 piece = block[: min(size, len(block))]
                 self.wfile.write(piece)
+                SENT[0] += len(piece)
                 size -= len(piece)
             return
         status = 200
