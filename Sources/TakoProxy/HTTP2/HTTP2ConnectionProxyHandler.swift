@@ -28,8 +28,10 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
     private var context: ChannelHandlerContext?
     private(set) var peer = ClientPeer()
     /// The streams relayed here that are not finished with their upstream yet. The table keeps
-    /// them alive: an upstream connection holds its delegate weakly.
-    private var streams: [HTTP2StreamID: HTTP2ProxyStream] = [:]
+    /// them alive: an upstream connection holds its delegate weakly. A list, not a dictionary:
+    /// it holds a few streams (at most `maxConcurrentStreams`), and a short scan is cheaper
+    /// than hashing on every frame and event.
+    private var streams: [HTTP2ProxyStream] = []
     /// Client stream IDs only grow (RFC 9113 §5.1.1, enforced by NIOHTTP2): a HEADERS frame
     /// above this one opens a stream, any other is a trailer block.
     private var highestStreamID = HTTP2StreamID.rootStream
@@ -72,7 +74,11 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
 
     /// The stream is done with its upstream and its client slot.
     func streamFinished(_ id: HTTP2StreamID) {
-        streams.removeValue(forKey: id)
+        if let index = streams.firstIndex(where: { $0.id == id }) { streams.remove(at: index) }
+    }
+
+    private func stream(_ id: HTTP2StreamID) -> HTTP2ProxyStream? {
+        streams.first { $0.id == id }
     }
 
     // MARK: Frames
@@ -83,10 +89,10 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
         if id > highestStreamID, case .headers(let headers) = frame.payload {
             highestStreamID = id
             if headers.endStream, let stream = start(id, headers.headers) {
-                streams[id] = stream
+                streams.append(stream)
                 return stream.begin()
             }
-        } else if id != .rootStream, streams[id] != nil {
+        } else if id != .rootStream, stream(id) != nil {
             // WINDOW_UPDATE, PRIORITY or RST_STREAM for a stream relayed here: NIOHTTP2 keeps
             // the windows and reports the reset as the stream's close.
             return
@@ -111,12 +117,16 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
     // MARK: Events
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A relayed stream's own events end here: the multiplexer behind knows nothing of it.
         switch event {
         case let created as NIOHTTP2StreamCreatedEvent:
             connectionGuard.streamOpened(created.streamID)
+            if stream(created.streamID) != nil { return }
         case let closed as StreamClosedEvent:
-            if let stream = streams[closed.streamID] { stream.streamClosed() }
             connectionGuard.streamClosed()
+            if let stream = stream(closed.streamID) { return stream.streamClosed() }
+        case let window as NIOHTTP2WindowUpdatedEvent:
+            if window.streamID != .rootStream, stream(window.streamID) != nil { return }
         default:
             break
         }
@@ -125,7 +135,7 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let isWritable = context.channel.isWritable
-        for stream in streams.values { stream.connectionWritabilityChanged(isWritable: isWritable) }
+        for stream in streams { stream.connectionWritabilityChanged(isWritable: isWritable) }
         context.fireChannelWritabilityChanged()
     }
 
@@ -135,8 +145,8 @@ final class HTTP2ConnectionProxyHandler: ChannelDuplexHandler, RemovableChannelH
     }
 
     private func closeStreams() {
-        let open = streams.values
-        streams = [:]
+        let open = streams
+        streams = []
         for stream in open { stream.abandon() }
     }
 }
