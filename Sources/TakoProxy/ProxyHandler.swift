@@ -44,8 +44,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // The request being served.
     private var requestHead: HTTPRequestHead?
     private var upstreamHead: HTTPRequestHead?
-    private var endpoint: UpstreamEndpoint?
-    private var backend: AppBackend?
+    /// The instance the request went to, its in-flight count and the one retry.
+    private var upstream = UpstreamChoice()
     private var keepAlive = true
     private var requestComplete = false
     private var responseStarted = false
@@ -56,7 +56,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var bodyTimer: Scheduled<Void>?
     /// Armed while the client connection is unwritable: a reader that never catches up.
     private var sendTimer = SendTimer()
-    private var retried = false
     /// Counts requests on this connection, so a late cold-start answer for an earlier one
     /// is recognised and ignored.
     private var requestNumber = 0
@@ -167,7 +166,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         requestComplete = false
         responseStarted = false
         bodyBytes = 0
-        retried = false
         switchingProtocols = false
         let facts = HeaderRewriter.facts(of: head.headers)
         // HTTP/2 has no Upgrade (RFC 9113 §8.6): WebSockets arrive over HTTP/1.1 connections.
@@ -218,7 +216,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             // Answered here (as nginx does): the client sends its body, the proxy streams it.
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        self.backend = backend
+        upstream.begin(backend)
         routeHost = host
         routePath = path
         let requestIDs = shared.requestIDs
@@ -252,7 +250,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .ready:
             // Route again: the owner published a snapshot with the new instance.
             if let backend = shared.snapshots.snapshot.backend(host: routeHost, path: routePath), let endpoint = backend.pick() {
-                self.backend = backend
+                upstream.begin(backend)
                 send(to: endpoint, pending: pending)
             } else {
                 answer(.badGateway, close: !requestComplete)
@@ -268,8 +266,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     /// parts that already arrived.
     private func send(to endpoint: UpstreamEndpoint, pending: [HTTPClientRequestPart] = []) {
         guard let upstreamHead else { return }
-        self.endpoint = endpoint
-        endpoint.requestStarted()
+        upstream.send(to: endpoint)
         if let connection = pool.take(endpoint.address) {
             relay(over: connection, head: upstreamHead, pending: pending)
             return
@@ -291,7 +288,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func connected(_ result: Result<UpstreamConnection, any Error>, endpoint: UpstreamEndpoint) {
-        guard case .connecting(let pending) = state, endpoint === self.endpoint, let upstreamHead else {
+        guard case .connecting(let pending) = state, endpoint === upstream.endpoint, let upstreamHead else {
             // The client left meanwhile: keep the connection for someone else.
             if case .success(let connection) = result { connection.release(reusable: true) }
             return
@@ -300,11 +297,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .success(let connection):
             relay(over: connection, head: upstreamHead, pending: pending)
         case .failure:
-            endpoint.requestFinished()
-            self.endpoint = nil
             // Nothing reached the upstream: an idempotent request may try another instance once.
-            if !retried, requestHead?.method.isIdempotent == true, let other = backend?.pick(excluding: endpoint) {
-                retried = true
+            if let other = upstream.connectFailed(idempotent: requestHead?.method.isIdempotent == true) {
                 send(to: other, pending: pending)
                 return
             }
@@ -446,8 +440,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func upstreamResponseEnd() {
         guard let context, case .proxying(let connection) = state else { return }
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         if switchingProtocols {
             return startTunnel(context: context, upstream: connection)
         }
@@ -519,8 +512,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func upstreamFailed(timedOut: Bool) {
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
         guard let context else { return }
         if responseStarted {
             // Part of the response is out: the only honest signal left is closing.
@@ -597,8 +589,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if case .proxying(let connection) = state {
             connection.release(reusable: false)
         }
-        endpoint?.requestFinished()
-        endpoint = nil
+        upstream.finish()
     }
 
     // MARK: Connection events
@@ -608,13 +599,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         case .proxying(let connection):
             // The upstream may still be sending a response nobody will read.
             connection.release(reusable: false)
-            endpoint?.requestFinished()
-        case .connecting:
-            endpoint?.requestFinished()
-        case .idle, .answeredLocally, .waitingForInstance:
+        case .connecting, .idle, .answeredLocally, .waitingForInstance:
             break
         }
-        endpoint = nil
+        upstream.finish()
         state = .idle
         peer.releaseSlot()
         bodyTimer?.cancel()
