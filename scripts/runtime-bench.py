@@ -6,7 +6,7 @@ bounded. Prints a markdown section on stdout.
 
 Usage: runtime-bench.py PATH/TO/tako-server
 """
-import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 BIN = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +52,9 @@ class Server:
         self.log = open(os.path.join(directory, "server.log"), "w")
         self.process = subprocess.Popen([BIN, "--config", config], stderr=subprocess.PIPE, stdout=self.log)
         line = self.process.stderr.readline().decode()
-        self.port = int(line.split("http://127.0.0.1:")[1].split(",")[0])
+        # "... http://127.0.0.1:PORT and https://127.0.0.1:PORT, ..." (the HTTPS part since
+        # the server got its TLS listener): the HTTP port is the digits after the first one.
+        self.port = int(re.match(r"\d+", line.split("http://127.0.0.1:")[1]).group(0))
 
     def ctl(self, *args, check=True):
         result = subprocess.run([BIN, "ctl", *args, "--socket", self.socket], capture_output=True, text=True, timeout=300)
