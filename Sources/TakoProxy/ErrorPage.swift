@@ -26,15 +26,23 @@ struct ErrorPage {
     }
 
     /// The whole response as HTTP/1.x bytes, for the fast path (which has no encoder).
-    func bytes(isHTTP10: Bool, keepAlive: Bool, includeBody: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let body = self.body()
-        var out = allocator.buffer(capacity: 256 + body.utf8.count)
+    /// The whole response: this page's own HTML, or `body` with `contentType` (the status
+    /// page's JSON) in its place.
+    func bytes(
+        isHTTP10: Bool, keepAlive: Bool, includeBody: Bool, allocator: ByteBufferAllocator, body custom: ByteBuffer? = nil,
+        contentType: String? = nil
+    ) -> ByteBuffer {
+        let text = custom == nil ? self.body() : ""
+        let length = custom?.readableBytes ?? text.utf8.count
+        var out = allocator.buffer(capacity: 256 + length)
         out.writeString("\(isHTTP10 ? "HTTP/1.0" : "HTTP/1.1") \(status.code) \(status.reasonPhrase)\r\n")
-        for (name, value) in fields(keepAlive: keepAlive, contentLength: body.utf8.count) {
-            out.writeString("\(name): \(value)\r\n")
+        for (name, value) in fields(keepAlive: keepAlive, contentLength: length) {
+            out.writeString("\(name): \(name == "content-type" ? contentType ?? value : value)\r\n")
         }
         out.writeStaticString("\r\n")
-        if includeBody { out.writeString(body) }
+        if includeBody {
+            if let custom { out.writeImmutableBuffer(custom) } else { out.writeString(text) }
+        }
         return out
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOHTTP1
 import TakoTestSupport
 import Testing
 
@@ -30,6 +32,32 @@ struct ProxyFastPathTests {
         #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "answers out of order: \(text)")
         #expect(text.contains("\"body_bytes\": 5"), "the POST body did not arrive whole: \(text)")
         #expect(text.components(separatedBy: "HTTP/1.1 200").count == 4)
+        #expect(closed)
+    }
+
+    @Test func statusPageIsAnsweredInOrderAmongPipelinedRequests() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(
+            routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1),
+            statusHandler: { (.ok, ByteBuffer(string: "{\"healthy\":true}")) })
+        let client = try RawClient(port: proxy.port)
+        // Many status requests in one write (answered without recursion), an app request
+        // between them, a HEAD, and a close at the end.
+        let statuses = String(repeating: "GET /_tako/status HTTP/1.1\r\nHost: any.test\r\n\r\n", count: 2000)
+        _ = client.send(
+            statuses + "GET /app HTTP/1.1\r\nHost: example.test\r\n\r\n"
+                + "HEAD /_tako/status HTTP/1.1\r\nHost: any.test\r\n\r\n"
+                + "GET /_tako/status HTTP/1.1\r\nHost: any.test\r\nConnection: close\r\n\r\n")
+        let (data, closed) = client.readToEnd()
+        await proxy.stop()
+        let text = String(decoding: data, as: UTF8.self)
+        let responses = Array(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst())
+        #expect(responses.count == 2003, "\(responses.count) responses")
+        #expect(responses.prefix(2000).allSatisfy { (response: String) in response.contains("application/json") && response.hasSuffix("{\"healthy\":true}") })
+        let tail = Array(responses.suffix(3))
+        #expect(tail.count == 3 && tail[0].contains("\"path\": \"/app\""), "the app's answer comes after the statuses: \(tail)")
+        #expect(tail.count == 3 && tail[1].hasSuffix("\r\n\r\n") && !tail[1].contains("healthy"), "HEAD has no body")
+        #expect(tail.count == 3 && tail[2].lowercased().contains("connection: close") && tail[2].hasSuffix("{\"healthy\":true}"))
         #expect(closed)
     }
 

@@ -58,7 +58,8 @@ final class RunningProxy {
 
     init(
         routes: [String: [String]], upstreams: [String: [SocketAddress]],
-        configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2), challenges: ChallengeResponder? = nil
+        configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2), challenges: ChallengeResponder? = nil,
+        statusHandler: ProxyServer.StatusHandler? = nil
     ) async throws {
         var table: [String: [RoutePattern]] = [:]
         for (app, patterns) in routes { table[app] = try patterns.map { try RoutePattern($0) } }
@@ -67,7 +68,7 @@ final class RunningProxy {
             apps[app] = AppBackend(name: app, endpoints: addresses.map { UpstreamEndpoint(address: $0) })
         }
         store = RoutingSnapshotStore(RoutingSnapshot(routes: try RouteTable(table), apps: apps))
-        server = ProxyServer(configuration: configuration, snapshots: store, challenges: challenges)
+        server = ProxyServer(configuration: configuration, snapshots: store, statusHandler: statusHandler, challenges: challenges)
         let address = try await server.start(host: "127.0.0.1", port: 0)
         port = address.port ?? 0
     }

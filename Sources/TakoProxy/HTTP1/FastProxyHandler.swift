@@ -108,6 +108,9 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
             }
         }
         if inbound?.readableBytes == 0 { inbound = nil }
+        // What was answered here at once (the status page) leaves now, also when this ran
+        // after an upstream response rather than from a read.
+        flushIfNeeded()
     }
 
     /// Routes a parsed request and sends it; false leaves it to the full pipeline.
@@ -116,18 +119,19 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
         let base = buffer.readerIndex
         let target = buffer.getString(at: base + head.targetStart, length: head.targetEnd - head.targetStart)!
         let host = buffer.getString(at: base + head.hostStart, length: head.hostEnd - head.hostStart)!
-        if shared.statusHandler != nil, target == "/_tako/status" { return false }
+        if target == "/_tako/status", let status = shared.statusHandler {
+            accept(head)
+            let (code, body) = status()
+            respondLocally(ErrorPage(status: code), body: body, contentType: "application/json", context: context)
+            return true
+        }
         if scheme == "http", shared.challenges != nil, target.hasPrefix(HTTPSRedirect.challengePrefix) { return false }
         if let redirect, redirect.location(host: host, target: target) != nil { return false }
         guard let backend = shared.snapshots.snapshot.backend(host: host, path: target), let endpoint = backend.pick() else {
             return false
         }
         guard peer.takeSlot() else { return false }
-        connectionGuard.headReceived()
-        requestNumber &+= 1
-        request = head
-        keepAlive = head.keepAlive && !handingOff && !quiescing
-        responseStarted = false
+        accept(head)
         upstream.begin(backend)
         var out = context.channel.allocator.buffer(capacity: head.length + 256)
         buffer.withUnsafeReadableBytes { bytes in
@@ -136,10 +140,36 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
                 scheme: scheme, requestIDs: shared.requestIDs)
         }
         upstreamRequest = out
-        inbound!.moveReaderIndex(forwardBy: head.length)
-        if inbound!.readableBytes == 0 { inbound = nil }
         send(to: endpoint)
         return true
+    }
+
+    /// The request in `inbound`'s head is the one now served.
+    private func accept(_ head: RawRequestHead) {
+        connectionGuard.headReceived()
+        requestNumber &+= 1
+        request = head
+        keepAlive = head.keepAlive && !handingOff && !quiescing
+        responseStarted = false
+        inbound!.moveReaderIndex(forwardBy: head.length)
+        if inbound!.readableBytes == 0 { inbound = nil }
+    }
+
+    /// Answers the status page at once. Unlike `answer`, it does not go on to the next
+    /// request itself: it runs inside `serveInbound`'s loop, which does (no recursion however
+    /// many status requests a client pipelines), and whose end flushes.
+    private func respondLocally(_ page: ErrorPage, body: ByteBuffer, contentType: String, context: ChannelHandlerContext) {
+        responseStarted = true
+        let bytes = page.bytes(
+            isHTTP10: request.isHTTP10, keepAlive: keepAlive, includeBody: !request.isHEAD, allocator: context.channel.allocator,
+            body: body, contentType: contentType)
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        needsFlush = true
+        if !keepAlive || quiescing {
+            closeAfterResponse(context: context)
+        } else {
+            connectionGuard.exchangeFinished()
+        }
     }
 
     // MARK: RawUpstreamSender
@@ -242,21 +272,23 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     private func finishExchange(context: ChannelHandlerContext) {
         peer.releaseSlot()
-        if !keepAlive || quiescing {
-            inbound = nil
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
-            needsFlush = false
-            let channel = context.channel
-            promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            return
-        }
+        if !keepAlive || quiescing { return closeAfterResponse(context: context) }
         // The upstream connection is released already and reports no read completion to
         // this handler any more: the response is flushed here, once.
         flushIfNeeded()
         connectionGuard.exchangeFinished()
         serveInbound(context: context)
         if case .idle = state { resumeReads() }
+    }
+
+    /// Nothing more is served on this connection: it closes once the response is out.
+    private func closeAfterResponse(context: ChannelHandlerContext) {
+        inbound = nil
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
+        needsFlush = false
+        let channel = context.channel
+        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func flushIfNeeded() {
