@@ -159,12 +159,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     /// request itself: it runs inside `serveInbound`'s loop, which does (no recursion however
     /// many status requests a client pipelines), and whose end flushes.
     private func respondLocally(_ page: ErrorPage, body: ByteBuffer, contentType: String, context: ChannelHandlerContext) {
-        responseStarted = true
-        let bytes = page.bytes(
-            isHTTP10: request.isHTTP10, keepAlive: keepAlive, includeBody: !request.isHEAD, allocator: context.channel.allocator,
-            body: body, contentType: contentType)
-        context.write(wrapOutboundOut(bytes), promise: nil)
-        needsFlush = true
+        write(page, body: body, contentType: contentType, context: context)
         if !keepAlive || quiescing {
             closeAfterResponse(context: context)
         } else {
@@ -262,12 +257,18 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     private func answer(_ page: ErrorPage) {
         guard let context else { return }
+        write(page, context: context)
+        finishExchange(context: context)
+    }
+
+    /// The proxy's own response to the current request, flushed with the next flush.
+    private func write(_ page: ErrorPage, body: ByteBuffer? = nil, contentType: String? = nil, context: ChannelHandlerContext) {
         responseStarted = true
-        let allocator = context.channel.allocator
-        let bytes = page.bytes(isHTTP10: request.isHTTP10, keepAlive: keepAlive, includeBody: !request.isHEAD, allocator: allocator)
+        let bytes = page.bytes(
+            isHTTP10: request.isHTTP10, keepAlive: keepAlive, includeBody: !request.isHEAD, allocator: context.channel.allocator,
+            body: body, contentType: contentType)
         context.write(wrapOutboundOut(bytes), promise: nil)
         needsFlush = true
-        finishExchange(context: context)
     }
 
     private func finishExchange(context: ChannelHandlerContext) {

@@ -34,10 +34,13 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     private let upstreamRequest: ByteBuffer
     var upstream = UpstreamChoice()
     private let isHEAD: Bool
-    private let isIdempotent: Bool
+    let isIdempotentRequest: Bool
     private var holdsSlot = true
     private var responseStarted = false
-    /// The frame carrying END_STREAM (or a reset) was written: nothing more goes to the client.
+    /// The frame carrying END_STREAM (or a reset) is written: nothing more goes to the client.
+    /// Set before that write, whose stream-closed event comes back at once, maybe before the
+    /// upstream connection has finished its read: the stream stays in the connection's table
+    /// (which keeps it alive for that connection) until `finish`.
     private var ended = false
     /// The last body buffer of a read burst, held so the final one can carry END_STREAM.
     private var heldBody: ByteBuffer?
@@ -52,7 +55,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
         self.owner = owner
         self.upstreamRequest = request
         isHEAD = method == "HEAD"
-        isIdempotent = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
+        isIdempotentRequest = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
         state = .connecting(endpoint)
         upstream.begin(backend)
     }
@@ -67,7 +70,6 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     // MARK: RawUpstreamSender
 
     var pool: UpstreamPool { owner.pool }
-    var isIdempotentRequest: Bool { isIdempotent }
     /// One request per stream.
     var requestToken: Int { 0 }
 
@@ -116,7 +118,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
             }
         }
         let noBody = isHEAD || head.status == 204 || head.status == 304 || head.contentLength == 0
-        if noBody { endResponse() }
+        if noBody { ended = true }
         owner.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: noBody))), promise: nil)
     }
 
@@ -138,7 +140,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
         if !ended {
             let last = heldBody ?? owner.allocator.buffer(capacity: 0)
             heldBody = nil
-            endResponse()
+            ended = true
             writeBody(last, endStream: true)
         }
         finish(reusable: true)
@@ -151,7 +153,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
         guard !responseStarted else {
             finish(reusable: false)
             if !ended {
-                endResponse()
+                ended = true
                 owner.write(HTTP2Frame(streamID: id, payload: .rstStream(.internalError)), promise: nil)
                 owner.flush()
             }
@@ -163,7 +165,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     private func answer(_ page: ErrorPage) {
         finish(reusable: false)
         responseStarted = true
-        endResponse()
+        ended = true
         let body = page.body()
         var headers = HPACKHeaders()
         headers.add(name: ":status", value: String(page.status.code))
@@ -174,13 +176,6 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
             owner.write(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(buffer), endStream: true))), promise: nil)
         }
         owner.flush()
-    }
-
-    /// The frame about to be written ends the stream. Its close comes back as an event, maybe
-    /// before the upstream connection has finished its read: the stream stays in the
-    /// connection's table (which keeps it alive for that connection) until `finish`.
-    private func endResponse() {
-        ended = true
     }
 
     // MARK: Back-pressure
