@@ -9,10 +9,9 @@ import NIOTLS
 ///   codec and `ProxyHandler` when a request needs them (`FastProxyHandler.useFullPipeline`).
 /// - HTTPS: `TLSHandshakeRouter` (certificate by SNI) and `ConnectionGuard` first; once the
 ///   handshake has agreed on a protocol by ALPN, either the HTTP/1.1 handlers follow, or the
-///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, NIOHTTP2's handler,
-///   `HTTP2ConnectionProxyHandler` (plain requests, relayed on the connection), and NIOHTTP2's
-///   stream multiplexer for the other streams (NIO's HTTP/1-style codec and a `ProxyHandler`
-///   on a channel per stream).
+///   connection becomes HTTP/2: `HTTP2ConnectionGuard`, `HTTP2ServerConnection` (the framing,
+///   and plain requests relayed on the connection), and NIOHTTP2's stream multiplexer for the
+///   other streams (NIO's HTTP/1-style codec and a `ProxyHandler` on a channel per stream).
 struct ClientPipeline {
     let shared: ProxyShared
     let pool: UpstreamPool
@@ -58,17 +57,11 @@ struct ClientPipeline {
         let configuration = shared.configuration
         let connectionGuard = HTTP2ConnectionGuard(idleTimeout: configuration.idleTimeout)
         try sync.addHandler(connectionGuard)
-        var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        connection.initialSettings = [
-            HTTP2Setting(parameter: .maxConcurrentStreams, value: configuration.maxConcurrentStreams),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: configuration.maxHeadBytes),
-        ]
         let streams = NIOHTTP2Handler.StreamConfiguration()
         let (shared, pool, scheme) = (shared, pool, scheme)
-        try sync.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: streams))
-        // Plain requests are relayed from their frames on the connection; the multiplexer gives
-        // every other stream a channel with NIO's HTTP/2-to-HTTP/1 codec and a ProxyHandler.
-        try sync.addHandler(HTTP2ConnectionProxyHandler(shared: shared, pool: pool, scheme: scheme, connectionGuard: connectionGuard))
+        // Tako frames the connection and relays plain requests itself; NIOHTTP2's multiplexer
+        // gives every other stream a channel with NIO's HTTP/2-to-HTTP/1 codec and a ProxyHandler.
+        try sync.addHandler(HTTP2ServerConnection(shared: shared, pool: pool, scheme: scheme, connectionGuard: connectionGuard))
         try sync.addHandler(
             HTTP2StreamMultiplexer(
                 mode: .server, channel: channel, targetWindowSize: streams.targetWindowSize,

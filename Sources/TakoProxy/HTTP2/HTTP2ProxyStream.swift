@@ -29,7 +29,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     private static let lowWater = 8 * 1024
 
     let id: HTTP2StreamID
-    private let owner: HTTP2ConnectionProxyHandler
+    private let owner: HTTP2ServerConnection
     private var state: State
     private let upstreamRequest: ByteBuffer
     var upstream = UpstreamChoice()
@@ -50,7 +50,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
 
     /// The caller has taken a client slot for the request, which the stream gives back when
     /// its response ends; `begin` sends it.
-    init(id: HTTP2StreamID, owner: HTTP2ConnectionProxyHandler, request: ByteBuffer, method: String, backend: AppBackend, endpoint: UpstreamEndpoint) {
+    init(id: HTTP2StreamID, owner: HTTP2ServerConnection, request: ByteBuffer, method: String, backend: AppBackend, endpoint: UpstreamEndpoint) {
         self.id = id
         self.owner = owner
         self.upstreamRequest = request
