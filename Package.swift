@@ -169,7 +169,7 @@ let package = Package(
             dependencies: [
                 "TakoProxy", "TakoTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"),
             ] + nioHTTP,
-            exclude: ["Support/upstream.py", "Support/h2probe.py", "Support/h2smuggle.py"],
+            exclude: ["Support/upstream.py", "Support/h2probe.py", "Support/h2smuggle.py", "Support/h2attack.py"],
             swiftSettings: swiftSettings
         ),
         // Runs the built binaries as a user would; they must be built first (`make test` does).

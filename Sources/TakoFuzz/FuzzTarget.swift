@@ -13,6 +13,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case frames
     /// The proxy's HTTP/1.1 request handling, bytes in through the real client pipeline.
     case http1
+    /// The proxy's HTTP/2 framing and streams, bytes in after the preface.
+    case http2
     /// The HTTPS listener's ClientHello reader (SNI), before TLS.
     case clienthello
     /// ACME server responses, through a whole certificate order.
@@ -28,6 +30,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .routes: FuzzRoutes.run(data)
         case .frames: FuzzFrames.run(data)
         case .http1: FuzzHTTP1.run(data)
+        case .http2: FuzzHTTP2.run(data)
         case .clienthello: FuzzClientHello.run(data)
         case .acme: FuzzACME.run(data)
         case .dns: FuzzDNS.run(data)

@@ -52,7 +52,8 @@ struct ClientPipeline {
             FastProxyHandler(shared: shared, pool: pool, connectionGuard: connectionGuard, scheme: scheme, redirect: redirect))
     }
 
-    private func addHTTP2(to channel: any Channel) throws {
+    /// Also the fuzz seam for HTTP/2 (`ProxyFuzzing.configureHTTP2`), without TLS in front.
+    func addHTTP2(to channel: any Channel) throws {
         let sync = channel.pipeline.syncOperations
         let configuration = shared.configuration
         let connectionGuard = HTTP2ConnectionGuard(idleTimeout: configuration.idleTimeout)

@@ -8,6 +8,16 @@ import TakoCore
 /// so fuzzed bytes exercise the parsing, validation and local answers of the real pipeline.
 public enum ProxyFuzzing {
     public static func configure(_ channel: any Channel) throws {
+        try pipeline(on: channel, scheme: "http").configure(channel, tls: nil)
+    }
+
+    /// The handlers of an HTTP/2 connection (after ALPN chose h2), with the same routes: the
+    /// `http2` target's bytes are what the TLS layer would have decrypted.
+    public static func configureHTTP2(_ channel: any Channel) throws {
+        try pipeline(on: channel, scheme: "https").addHTTP2(to: channel)
+    }
+
+    private static func pipeline(on channel: any Channel, scheme: String) throws -> ClientPipeline {
         var routes: [String: [RoutePattern]] = [:]
         routes["app"] = [try RoutePattern("app.test"), try RoutePattern("*.wild.test/api/*")]
         let snapshot = RoutingSnapshot(routes: try RouteTable(routes), apps: ["app": AppBackend(name: "app", endpoints: [])])
@@ -15,7 +25,7 @@ public enum ProxyFuzzing {
             configuration: ProxyConfiguration(), snapshots: RoutingSnapshotStore(snapshot),
             statusHandler: { (.ok, ByteBuffer(string: "{\"healthy\":true}")) }, challenges: nil)
         let pool = UpstreamPool(eventLoop: channel.eventLoop, configuration: shared.configuration)
-        try ClientPipeline(shared: shared, pool: pool, scheme: "http", redirect: nil).configure(channel, tls: nil)
+        return ClientPipeline(shared: shared, pool: pool, scheme: scheme, redirect: nil)
     }
 }
 

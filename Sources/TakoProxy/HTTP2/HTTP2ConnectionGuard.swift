@@ -10,8 +10,7 @@ import NIOHTTP2
 /// - Drain (`ChannelShouldQuiesceEvent`): GOAWAY naming the last stream taken, so the client
 ///   retries anything newer elsewhere; the connection closes once its open streams finish.
 ///
-/// Head size and stream count are bounded by the SETTINGS the server announces
-/// (`ProxyConfiguration.maxHeadBytes`, `maxConcurrentStreams`), enforced by NIOHTTP2.
+/// Head size, stream count and the other limits are `HTTP2ServerConnection`'s.
 ///
 /// It also coalesces flushes: streams finish one by one as their upstreams answer, each
 /// flushing. Held until the event loop has handled the current batch of I/O events, the
@@ -78,7 +77,7 @@ final class HTTP2ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
-    // MARK: Streams (NIOHTTP2's stream events, passed on by `HTTP2ConnectionProxyHandler`)
+    // MARK: Streams (told by `HTTP2ServerConnection`)
 
     func streamOpened(_ id: HTTP2StreamID) {
         openStreams += 1
@@ -124,7 +123,9 @@ final class HTTP2ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler 
         context.channel.writeAndFlush(frame, promise: nil)
     }
 
-    private func close() {
+    /// Closes the connection once what waits for a coalesced flush has been written (a held
+    /// flush would be dropped by the close).
+    func close() {
         guard let context, !closing else { return }
         closing = true
         timer.cancel()

@@ -257,10 +257,11 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     }
 
     func close() {
-        guard !closing, let context else { return }
+        guard !closing, context != nil else { return }
         closing = true
         inbound = nil
-        context.close(promise: nil)
+        emit()
+        connectionGuard.close()
     }
 
     /// A stream reset, by the client or for what it did (rapid reset, and resets it provokes);
