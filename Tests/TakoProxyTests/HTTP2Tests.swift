@@ -69,6 +69,19 @@ struct HTTP2Tests {
         await proxy.stop()
     }
 
+    @Test("any status and the app's header fields (written in upper case) reach the client as HTTP/2 fields", arguments: [200, 201, 302, 404, 418, 503])
+    func statusesAndFields(_ status: Int) async throws {
+        let web = try UpstreamProcess(name: "web")
+        let (proxy, port) = try await proxy(web)
+        // nghttp2 (inside curl) rejects a response with an upper-case field name.
+        let (response, version) = try curl("/status/\(status)", port: port)
+        #expect(version == "2")
+        #expect(response.status == status)
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(response.json?["path"] as? String == "/status/\(status)")
+        await proxy.stop()
+    }
+
     @Test("streams reuse pooled upstream connections: three requests in a row, one upstream connection")
     func upstreamReuse() async throws {
         let web = try UpstreamProcess(name: "web")

@@ -97,29 +97,22 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
 
     func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer) {
         responseStarted = true
-        var headers = HPACKHeaders()
-        headers.reserveCapacity(lines.count + 1)
-        headers.add(name: ":status", value: String(head.status))
+        // The header block straight from the upstream's bytes, as HPACK literals.
+        var block = owner.allocator.buffer(capacity: bytes.readableBytes + 16)
+        HPACKLiteralEncoder.writeStatus(head.status, into: &block)
         bytes.withUnsafeReadableBytes { raw in
             let named = head.connectionNamesHeaders ? RawHeadWriter.connectionTokens(lines, from: raw) : []
             for line in lines where RawHeadWriter.reachesClient(line, named: named, in: raw) {
                 var nameEnd = line.start
                 while raw[nameEnd] != UInt8(ascii: ":") { nameEnd += 1 }
-                // HTTP/2 field names are lower-case (RFC 9113 §8.2.1).
-                let name = String(unsafeUninitializedCapacity: nameEnd - line.start) { buffer in
-                    for offset in 0..<(nameEnd - line.start) {
-                        let byte = raw[line.start + offset]
-                        buffer[offset] = byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte
-                    }
-                    return nameEnd - line.start
-                }
-                let value = String(decoding: UnsafeRawBufferPointer(rebasing: raw[line.valueStart..<line.valueEnd]), as: UTF8.self)
-                headers.add(name: name, value: value)
+                HPACKLiteralEncoder.writeField(
+                    name: UnsafeRawBufferPointer(rebasing: raw[line.start..<nameEnd]),
+                    value: UnsafeRawBufferPointer(rebasing: raw[line.valueStart..<line.valueEnd]), into: &block)
             }
         }
         let noBody = isHEAD || head.status == 204 || head.status == 304 || head.contentLength == 0
         if noBody { ended = true }
-        owner.write(HTTP2Frame(streamID: id, payload: .headers(.init(headers: headers, endStream: noBody))), promise: nil)
+        owner.sendHeaders(id, block: block, endStream: noBody)
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {

@@ -56,6 +56,12 @@ extension HTTP2ServerConnection {
         }
     }
 
+    /// A header block already encoded (a relayed stream's response head).
+    func sendHeaders(_ id: HTTP2StreamID, block: ByteBuffer, endStream: Bool) {
+        guard let index = writableStream(id, promise: nil) else { return }
+        queue(.headers(block, endStream: endStream, promise: nil), at: index, endStream: endStream)
+    }
+
     /// The stream's record, if it may still be written to; else the promise fails.
     private func writableStream(_ id: HTTP2StreamID, promise: EventLoopPromise<Void>?) -> Int? {
         guard let index = index(of: id), !streams[index].closedForWrites else {
