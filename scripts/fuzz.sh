@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"toml routes frames http1 clienthello acme dns tar"}
+targets=${FUZZ_TARGETS:-"toml routes frames http1 http2 clienthello acme dns tar"}
 jobs=${FUZZ_JOBS:-1}
 flags=(-c release --product tako-fuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz)
 

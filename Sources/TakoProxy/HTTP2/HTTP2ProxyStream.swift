@@ -5,13 +5,13 @@ import NIOHTTP2
 
 /// One HTTP/2 stream's plain request, relayed without a channel of its own: the HPACK header
 /// block is written straight into an HTTP/1.1 request head for a raw upstream connection
-/// (`RawUpstreamConnection`), and the upstream's response goes back as a HEADERS frame and
-/// DATA frames carrying the upstream's own buffers, written on the connection by
-/// `HTTP2ConnectionProxyHandler`, which owns every stream it took.
+/// (`RawUpstreamConnection`), and the upstream's response goes back as a header block
+/// written from the upstream's bytes and DATA frames carrying its own buffers, framed on the
+/// connection by `HTTP2ServerConnection`, which owns every stream it took.
 ///
-/// The connection handler takes a stream whose first frame is a complete request without a
-/// body, with only the usual pseudo-headers, headers that are valid HTTP/1.1 fields, and a
-/// route to a healthy instance (`HTTP2ConnectionProxyHandler.start`). Any other stream goes to
+/// The connection takes a stream whose first frame is a complete request without a body,
+/// with only the usual pseudo-headers, headers that are valid HTTP/1.1 fields, and a route to
+/// a healthy instance (`HTTP2ServerConnection.startRelay`). Any other stream goes to
 /// NIOHTTP2's stream channels with NIO's HTTP/2-to-HTTP/1 codec and a `ProxyHandler`.
 final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
     private enum State {
