@@ -81,11 +81,15 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     var out: ByteBuffer
     /// Promises of the frames in `out`, kept until it is written.
     var outPromises: [EventLoopPromise<Void>] = []
+    /// The connection's send window: what the client admits before its next WINDOW_UPDATE.
     var sendWindow = 65_535
+    /// The client's SETTINGS_INITIAL_WINDOW_SIZE and SETTINGS_MAX_FRAME_SIZE.
     var peerInitialWindow = 65_535
     var peerMaxFrameSize = 16_384
     /// Stream events for the multiplexer, delivered after the frame (or write) that caused them.
     var pendingEvents: [Any] = []
+    /// Pipeline writes in progress (a stream channel's write can lead to another): events wait
+    /// for the outermost to end, as NIOHTTP2 delivered them.
     var writing = 0
     /// Streams closed since the last flush, not yet told to the guard.
     var closedStreams = 0
