@@ -11,12 +11,16 @@ import Testing
 @Suite("HTTP/2 under hostile clients")
 struct HTTP2HardeningTests {
     let ca: TestCA
-    let store = CertificateStore()
+    let store: CertificateStore
 
     init() throws {
         ca = try TestCA()
-        let certificate = try ca.issue(["a.test"])
-        try store.install(host: "a.test", chainPEM: certificate.chain, keyPEM: certificate.key)
+        store = try .issued(by: ca, for: ["a.test"])
+    }
+
+    func proxy(_ web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 1)) async throws -> (RunningProxy, Int) {
+        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: configuration)
+        return (proxy, try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store).port ?? 0)
     }
 
     func attack(_ name: String, port: Int, maxStreams: Int = 128) throws -> [String: Any] {
@@ -49,8 +53,7 @@ struct HTTP2HardeningTests {
     @Test("each attack ends its connection with the right GOAWAY, and the server goes on serving", arguments: connectionErrors)
     func connectionError(_ name: String, _ code: Int) async throws {
         let web = try UpstreamProcess(name: "web")
-        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: ProxyConfiguration(eventLoops: 1))
-        let port = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store).port ?? 0
+        let (proxy, port) = try await proxy(web)
         let result = try attack(name, port: port)
         #expect(result["goaway"] as? Int == code, "\(name): \(result)")
         #expect(result["closed"] as? Bool == true || result["send_failed"] as? Bool == true, "\(name): the connection stayed open: \(result)")
@@ -72,8 +75,7 @@ struct HTTP2HardeningTests {
         let web = try UpstreamProcess(name: "web")
         var configuration = ProxyConfiguration(eventLoops: 1)
         configuration.maxConcurrentStreams = 4
-        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: configuration)
-        let port = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store).port ?? 0
+        let (proxy, port) = try await proxy(web, configuration: configuration)
         let result = try attack("too-many-streams", port: port, maxStreams: 4)
         let statuses = result["statuses"] as? [String: Any] ?? [:]
         #expect(["1", "3", "5", "7"].allSatisfy { statuses[$0] as? Int == 200 }, "\(result)")

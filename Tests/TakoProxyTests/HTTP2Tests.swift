@@ -10,12 +10,11 @@ import Testing
 @Suite("HTTP/2 on the HTTPS listener")
 struct HTTP2Tests {
     let ca: TestCA
-    let store = CertificateStore()
+    let store: CertificateStore
 
     init() throws {
         ca = try TestCA()
-        let certificate = try ca.issue(["a.test"])
-        try store.install(host: "a.test", chainPEM: certificate.chain, keyPEM: certificate.key)
+        store = try .issued(by: ca, for: ["a.test"])
     }
 
     func proxy(_ web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)) async throws -> (RunningProxy, Int) {

@@ -101,3 +101,15 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: ()
     }
     throw UpstreamError(message: "timed out waiting until \(what)")
 }
+
+extension CertificateStore {
+    /// A store with a certificate from `ca` for each name, as the HTTPS suites' listeners use.
+    static func issued(by ca: TestCA, for names: [String]) throws -> CertificateStore {
+        let store = CertificateStore()
+        for name in names {
+            let certificate = try ca.issue([name])
+            try store.install(host: name, chainPEM: certificate.chain, keyPEM: certificate.key)
+        }
+        return store
+    }
+}

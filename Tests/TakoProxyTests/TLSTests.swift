@@ -76,14 +76,11 @@ struct ClientHelloTests {
 @Suite("TLS: the HTTPS listener")
 struct TLSListenerTests {
     let ca: TestCA
-    let store = CertificateStore()
+    let store: CertificateStore
 
     init() throws {
         ca = try TestCA()
-        let exact = try ca.issue(["a.test"])
-        try store.install(host: "a.test", chainPEM: exact.chain, keyPEM: exact.key)
-        let wildcard = try ca.issue(["*.w.test"])
-        try store.install(host: "*.w.test", chainPEM: wildcard.chain, keyPEM: wildcard.key)
+        store = try .issued(by: ca, for: ["a.test", "*.w.test"])
     }
 
     func proxy(_ web: UpstreamProcess) async throws -> (RunningProxy, Int) {
