@@ -171,11 +171,13 @@ struct HTTP2Tests {
         await proxy.stop()
     }
 
-    @Test("a client whose window is shut stops the upstream: the proxy does not read a 200 MB response into memory")
-    func backPressure() async throws {
+    @Test(
+        "a client whose window is shut stops the upstream: the proxy does not read a 200 MB response into memory (relayed stream, stream channel)",
+        arguments: ["stall", "stall-post"])
+    func backPressure(_ mode: String) async throws {
         let web = try UpstreamProcess(name: "web")
         let (proxy, port) = try await proxy(web)
-        let result = try probe("stall", port: port, ["\(web.port)"])
+        let result = try probe(mode, port: port, ["\(web.port)"])
         #expect(result["status"] as? Int == 200, "\(result)")
         #expect(result["settled"] as? Bool == true, "the upstream kept writing: \(result)")
         // What the sockets between them hold, plus the stream's 48 KiB: far below the body.

@@ -11,6 +11,9 @@
                                         /bytes/200000000 on stream 1, then, reading nothing
                                         more, how many bytes the upstream wrote by the time
                                         that count stops growing
+  h2probe.py stall-post HOST PORT CAFILE UPSTREAM_PORT
+                                     -- the same with a POST carrying a one-byte body, which
+                                        the proxy serves on a stream channel (not relayed)
   h2probe.py ws HOST PORT CAFILE     -- ALPN http/1.1 only (as browsers open WebSockets),
                                         upgrade /ws, send bytes, read their echo
 """
@@ -18,7 +21,7 @@ import json, socket, ssl, struct, sys, time
 
 mode, host, port, cafile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 context = ssl.create_default_context(cafile=cafile)
-context.set_alpn_protocols(["h2"] if mode in ("idle", "reset", "stall") else ["http/1.1"])
+context.set_alpn_protocols(["h2"] if mode in ("idle", "reset", "stall", "stall-post") else ["http/1.1"])
 raw = socket.create_connection(("127.0.0.1", port), timeout=10)
 conn = context.wrap_socket(raw, server_hostname=host)
 started = time.monotonic()
@@ -77,13 +80,21 @@ if mode == "reset":
             result["refused"] = kind
             break
     print(json.dumps(result))
-elif mode == "stall":
+elif mode in ("stall", "stall-post"):
     import urllib.request
     def sent():
         return int(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[5]}/__sent", timeout=5).read())
     # SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: the server may send no DATA at all.
     settings = (4).to_bytes(2, "big") + (0).to_bytes(4, "big")
-    conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, settings) + get(1, "/bytes/200000000"))
+    if mode == "stall":
+        request = get(1, "/bytes/200000000")
+    else:
+        block = b""
+        for name, value in ((":method", "POST"), (":scheme", "https"), (":path", "/bytes/200000000"), (":authority", host),
+                            ("content-length", "1")):
+            block += b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+        request = frame(1, 0x4, 1, block) + frame(0, 0x1, 1, b"x")
+    conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, settings) + request)
     result = {}
     while "status" not in result:
         got = read_frame()
