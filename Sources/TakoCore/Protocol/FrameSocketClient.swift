@@ -54,14 +54,19 @@ public struct FrameSocketClient: Sendable {
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
         }
         var sent = 0
+        // A server that refuses a request (a peer it does not serve) answers and closes
+        // without reading it: sending then fails, but its answer is waiting to be read.
+        var sendBroke = false
         while sent < encoded.count {
             let count = encoded.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + sent, $0.count - sent, PortableSocket.sendFlags) }
             guard count > 0 else {
                 if count < 0 && errno == EINTR { continue }
-                throw UserError("the connection to \(program) broke while sending", hint: "check its log")
+                sendBroke = true
+                break
             }
             sent += count
         }
+        var answered = false
         var decoder = FrameDecoder(maxFrameBytes: ManagementProtocol.maxFrameBytes + 1)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -73,9 +78,18 @@ public struct FrameSocketClient: Sendable {
             guard count > 0 else { break }
             let frames: [Data]
             do { frames = try decoder.append(chunk[0..<count]) } catch { throw UserError(error.message, hint: error.hint) }
-            for each in frames where try !frame(each) { return }
+            for each in frames {
+                answered = true
+                if try !frame(each) { return }
+            }
         }
-        if let last = decoder.finish(), !last.isEmpty { _ = try frame(last) }
+        if let last = decoder.finish(), !last.isEmpty {
+            answered = true
+            _ = try frame(last)
+        }
+        if sendBroke && !answered {
+            throw UserError("the connection to \(program) broke while sending", hint: "check its log")
+        }
     }
 
     /// Whether a server answers on `path` (to refuse starting a second one on it).
