@@ -2,8 +2,9 @@ import NIOCore
 import NIOHPACK
 
 extension HTTP2ProxyStream {
-    /// An HTTP/2 request head that can be written as an HTTP/1.1 one as it is: the usual
-    /// pseudo-headers, and fields that are valid HTTP/1.1 fields. nil for anything else (a
+    /// An HTTP/2 request head, of a block `HTTP2RequestFields.validateRequest` accepted, that can
+    /// be written as an HTTP/1.1 one as it is: the usual pseudo-headers, and fields that are
+    /// valid HTTP/1.1 fields. nil for anything else (a
     /// `host` beside `:authority`, forwarded headers, connection-specific fields, extended
     /// CONNECT, a value with surrounding spaces, ...): the full path judges those.
     struct Request {
@@ -27,7 +28,8 @@ extension HTTP2ProxyStream {
                     }
                     continue
                 }
-                guard Self.isFieldName(name), Self.isFieldValue(value) else { return nil }
+                // Names are lower-case tokens already (`HTTP2RequestFields.validateRequest`).
+                guard Self.isFieldValue(value) else { return nil }
                 switch HeaderRewriter.role(of: name) {
                 case .connection, .upgrade, .transferEncoding, .expect, .host, .forwardedFor, .forwardedProto, .forwardedHost:
                     return nil
@@ -88,10 +90,6 @@ extension HTTP2ProxyStream {
                 requestIDs.write(into: &out)
             }
             out.writeStaticString("\r\n\r\n")
-        }
-
-        private static func isFieldName(_ name: String) -> Bool {
-            !name.isEmpty && name.utf8.allSatisfy { RawHead.isTokenByte($0) && !($0 >= 0x41 && $0 <= 0x5A) }
         }
 
         /// Field content without surrounding whitespace (RFC 9113 §8.2.1); obs-text passes.
