@@ -60,7 +60,12 @@ public final class ProxyServer: Sendable {
             // which made a burst of new connections wait for SYN retransmits).
             .serverChannelOption(.backlog, value: ListenerSocket.backlog)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // One read per readiness event. NIO pools receive buffers per channel, up to this
+            // many, for the channel's lifetime: a read that finds the last buffer still held (a
+            // body slice not yet written upstream) adds one. With 16, a keep-alive connection
+            // that had uploaded a body kept 16 × 64 KiB once idle. A read that does not fill the
+            // buffer ends the event anyway, so requests that fit in one read cost nothing more.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             // A channel keeps its receive buffer between reads. Starting at 1 KiB (nginx's
             // client_header_buffer_size) rather than NIO's 2 KiB halves what each idle
             // keep-alive connection holds; the allocator grows it for clients that send more.

@@ -131,6 +131,14 @@ public final class ChildProcess: Sendable {
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
     }
 
+    /// The process's anonymous memory now (its heap, stacks and written pages), in KiB: what
+    /// it holds for its connections, without the code pages RSS also counts.
+    public var anonymousKiB: Int? {
+        guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
+        let line = rollup.split(separator: "\n").first { $0.hasPrefix("Anonymous:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+    }
+
     /// Sends `signal` to the process alone (not its group).
     public func signal(_ signal: Int32) {
         reaped.withLock { reaped in
