@@ -125,17 +125,16 @@ public final class ChildProcess: Sendable {
     }
 
     /// The most memory the process has held (VmHWM), in KiB.
-    public var peakResidentKiB: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
-    }
+    public var peakResidentKiB: Int? { kibibytes("status", "VmHWM:") }
 
     /// The process's anonymous memory now (its heap, stacks and written pages), in KiB: what
     /// it holds for its connections, without the code pages RSS also counts.
-    public var anonymousKiB: Int? {
-        guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
-        let line = rollup.split(separator: "\n").first { $0.hasPrefix("Anonymous:") }
+    public var anonymousKiB: Int? { kibibytes("smaps_rollup", "Anonymous:") }
+
+    /// The number on the `key` line of /proc/PID/`file` ("VmHWM:   29764 kB").
+    private func kibibytes(_ file: String, _ key: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8) else { return nil }
+        let line = text.split(separator: "\n").first { $0.hasPrefix(key) }
         return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
     }
 
