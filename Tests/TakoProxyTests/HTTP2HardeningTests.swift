@@ -19,8 +19,7 @@ struct HTTP2HardeningTests {
     }
 
     func proxy(_ web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 1)) async throws -> (RunningProxy, Int) {
-        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: configuration)
-        return (proxy, try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store).port ?? 0)
+        try await RunningProxy.https(serving: web, hosts: ["a.test"], tls: store, configuration: configuration)
     }
 
     func attack(_ name: String, port: Int, maxStreams: Int = 128) throws -> [String: Any] {

@@ -18,9 +18,7 @@ struct HTTP2Tests {
     }
 
     func proxy(_ web: UpstreamProcess, configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)) async throws -> (RunningProxy, Int) {
-        let proxy = try await RunningProxy(routes: ["web": ["a.test"]], upstreams: ["web": [web.address]], configuration: configuration)
-        let address = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store)
-        return (proxy, address.port ?? 0)
+        try await RunningProxy.https(serving: web, hosts: ["a.test"], tls: store, configuration: configuration)
     }
 
     /// curl over HTTP/2 (`--http2` falls back to 1.1 only if the server refuses h2, which the

@@ -78,6 +78,16 @@ final class RunningProxy {
         try await self.init(routes: ["web": ["example.test"]], upstreams: ["web": [web.address]], configuration: configuration)
     }
 
+    /// A proxy routing `hosts` to `web` with an HTTPS listener on `tls`: the proxy and that
+    /// listener's port, as the HTTPS and HTTP/2 suites use them.
+    static func https(
+        serving web: UpstreamProcess, hosts: [String], tls: CertificateStore,
+        configuration: ProxyConfiguration = ProxyConfiguration(eventLoops: 2)
+    ) async throws -> (RunningProxy, Int) {
+        let proxy = try await RunningProxy(routes: ["web": hosts], upstreams: ["web": [web.address]], configuration: configuration)
+        return (proxy, try await proxy.server.start(host: "127.0.0.1", port: 0, tls: tls).port ?? 0)
+    }
+
     func stop() async {
         await server.shutdown(deadline: .seconds(5))
     }

@@ -84,10 +84,7 @@ struct TLSListenerTests {
     }
 
     func proxy(_ web: UpstreamProcess) async throws -> (RunningProxy, Int) {
-        let proxy = try await RunningProxy(
-            routes: ["web": ["a.test", "*.w.test", "w.test", "nope.test"]], upstreams: ["web": [web.address]])
-        let address = try await proxy.server.start(host: "127.0.0.1", port: 0, tls: store)
-        return (proxy, address.port ?? 0)
+        try await RunningProxy.https(serving: web, hosts: ["a.test", "*.w.test", "w.test", "nope.test"], tls: store)
     }
 
     func curl(_ host: String, port: Int, _ extra: [String] = []) throws -> (status: Int32, output: Data, errors: String) {
