@@ -19,18 +19,27 @@ struct DemoTests {
         let script = repository.appendingPathComponent("scripts/demo.sh").path
         let process = try ChildProcess(["/bin/bash", script], environment: environment, log: log)
         let status = process.waitForExit()
-        let stdout = process.firstLine + "\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        // ChildProcess copies stdout into the log on its own thread, which may not have written
+        // the script's last lines when the script exits: wait (10 s at most) for the last one.
+        let lastLine = "Stop it and remove everything: "
+        let deadline = Date().addingTimeInterval(10)
+        var stdout = ""
+        repeat {
+            stdout = process.firstLine + "\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+            if status != 0 || stdout.contains(lastLine) { break }
+            usleep(20_000)
+        } while Date() < deadline
         let result = ProgramResult(status: status, stdout: stdout, stderr: "")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("\"message\": \"Hello from Tako\""), "\(result.stdout)")
         #expect(result.stdout.contains("(HTTP/2 200)"), "served over HTTPS with HTTP/2: \(result.stdout)")
         #expect(result.stdout.contains("└─ hello (production) running  2/2 healthy"), "\(result.stdout)")
-        guard let stop = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix("Stop it and remove everything: ") })
+        guard let stop = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix(lastLine) })
         else {
             Issue.record("no stop script named: \(result.stdout)")
             return
         }
-        let stopScript = String(stop.dropFirst("Stop it and remove everything: ".count))
+        let stopScript = String(stop.dropFirst(lastLine.count))
         let stopped = try Program.run("/bin/sh", [stopScript])
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(!FileManager.default.fileExists(atPath: URL(fileURLWithPath: stopScript).deletingLastPathComponent().path))
