@@ -31,38 +31,42 @@ final class ProxyShared: Sendable {
 /// `X-Request-ID` values: a random prefix per process and a counter, so generating one costs
 /// an atomic increment rather than a call into the system's random source.
 final class RequestIDGenerator: Sendable {
-    private let prefix: UInt64
+    /// The prefix's 16 hex digits, written once.
+    private let prefix: SIMD16<UInt8>
     private let counter = Atomic<UInt64>(0)
 
     init() {
-        prefix = UInt64.random(in: 0...UInt64.max)
+        var digits = SIMD16<UInt8>()
+        withUnsafeMutableBytes(of: &digits) { Self.writeHex(UInt64.random(in: 0...UInt64.max), into: $0, at: 0) }
+        prefix = digits
     }
 
     /// 16 hex digits of prefix, '-', 16 hex digits of counter: fixed width, built in place.
     func next() -> String {
-        String(unsafeUninitializedCapacity: 33) { write(into: $0) }
+        String(unsafeUninitializedCapacity: 33) { write(into: UnsafeMutableRawBufferPointer($0)) }
     }
 
-    /// Writes the next value straight into a head being built (the fast path).
+    /// Writes the next value straight into a head being built.
     func write(into buffer: inout ByteBuffer) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 33) { raw in
-            write(into: UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 33))
-        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 33) { write(into: $0) }
     }
 
-    private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    func write(into head: inout HeadBytes) {
+        head.append(reserving: 33) { write(into: $0) }
+    }
+
+    private func write(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let value = counter.add(1, ordering: .relaxed).newValue
-        Self.writeHex(prefix, into: buffer, at: 0)
+        buffer.storeBytes(of: prefix, as: SIMD16<UInt8>.self)
         buffer[16] = UInt8(ascii: "-")
         Self.writeHex(value, into: buffer, at: 17)
         return 33
     }
 
-    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        let digits: StaticString = "0123456789abcdef"
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
         for index in 0..<16 {
-            let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xF)
-            buffer[offset + index] = digits.utf8Start[nibble]
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+            buffer[offset + index] = nibble < 10 ? nibble &+ 0x30 : nibble &+ 0x57
         }
     }
 }

@@ -16,6 +16,13 @@ public final class RoutingSnapshot: Sendable {
         guard let match = routes.match(host: host, path: path) else { return nil }
         return apps[match.app]
     }
+
+    /// The backend of every request to `host`, whatever its path (`RouteTable.matchAnyPath`);
+    /// nil when the path decides or no route matches.
+    func backend(anyPathTo host: String) -> AppBackend? {
+        guard let match = routes.matchAnyPath(host: host) else { return nil }
+        return apps[match.app]
+    }
 }
 
 /// Holds the current snapshot. Publishing swaps it atomically; a request reads whichever

@@ -6,6 +6,9 @@ import NIOPosix
 protocol PooledUpstream: AnyObject {
     var address: SocketAddress { get }
     var channel: (any Channel)? { get }
+    /// False once the connection has closed or must not carry another request (its own
+    /// flag: asking the channel whether it is active costs more than the rest of a take).
+    var isReusable: Bool { get }
 }
 
 /// Idle keep-alive connections to upstream instances, one pool per event loop.
@@ -123,7 +126,7 @@ final class UpstreamPool: @unchecked Sendable {
     ) -> Connection? {
         eventLoop.assertInEventLoop()
         while let connection = store[address]?.popLast() {
-            if connection.channel?.isActive == true { return connection }
+            if connection.isReusable { return connection }
         }
         return nil
     }
@@ -132,14 +135,15 @@ final class UpstreamPool: @unchecked Sendable {
         _ connection: Connection, into store: inout [SocketAddress: [Connection]], limit: Int, on eventLoop: any EventLoop
     ) {
         eventLoop.assertInEventLoop()
-        var list = store.removeValue(forKey: connection.address) ?? []
-        guard list.count < limit else {
-            store[connection.address] = list
-            connection.channel?.close(promise: nil)
-            return
-        }
+        // One lookup, and the list is changed in place.
+        let kept = Self.append(connection, to: &store[connection.address, default: []], limit: limit)
+        if !kept { connection.channel?.close(promise: nil) }
+    }
+
+    private static func append<Connection>(_ connection: Connection, to list: inout [Connection], limit: Int) -> Bool {
+        guard list.count < limit else { return false }
         list.append(connection)
-        store[connection.address] = list
+        return true
     }
 
     private static func remove<Connection: PooledUpstream>(

@@ -61,6 +61,32 @@ struct ProxyFastPathTests {
         #expect(closed)
     }
 
+    /// A response's body that arrives with its head, whole or in part, goes to the client
+    /// with the head (up to `RawUpstreamConnection.bodyWithHeadBytes`); the rest follows as
+    /// it comes, and nothing is lost, doubled or reordered.
+    @Test func bodyThatArrivesWithItsHeadIsPassedOnWhole() async throws {
+        let web = try UpstreamProcess(name: "web")
+        let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))
+        let client = try RawClient(port: proxy.port)
+        let cases = [(100, 100), (3000, 1000), (4096, 4096), (5000, 5000), (20000, 100), (0, 0)]
+        var requests = ""
+        for (size, first) in cases { requests += "GET /together/\(size)/\(first) HTTP/1.1\r\nHost: example.test\r\n\r\n" }
+        _ = client.send(requests + "GET /after HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n")
+        let (data, closed) = client.readToEnd()
+        await proxy.stop()
+        let text = String(decoding: data, as: UTF8.self)
+        let responses = Array(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst())
+        #expect(responses.count == cases.count + 1, "\(text.prefix(2000))")
+        for ((size, _), response) in zip(cases, responses) {
+            let body = String(response.split(separator: "\r\n\r\n", maxSplits: 1, omittingEmptySubsequences: false).last ?? "")
+            let expected = String((0..<size).map { Character(String($0 % 10)) })
+            #expect(body == expected, "a body of \(size) bytes came as \(body.count)")
+            #expect(response.lowercased().contains("content-length: \(size)\r\n"))
+        }
+        #expect(responses.last?.contains("\"path\": \"/after\"") == true)
+        #expect(closed)
+    }
+
     @Test func headResponseHasNoBodyAndKeepsTheConnection() async throws {
         let web = try UpstreamProcess(name: "web")
         let proxy = try await RunningProxy(serving: web, configuration: ProxyConfiguration(eventLoops: 1))

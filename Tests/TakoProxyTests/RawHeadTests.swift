@@ -30,6 +30,52 @@ struct RawHeadTests {
         #expect(head.keepAlive && head.hasRequestID && head.isIdempotent && !head.isHEAD && !head.isHTTP10)
     }
 
+    /// The value scan reads eight bytes at a time: every byte value in every lane, beside
+    /// plain text and beside obs-text, must be judged as the byte loop would.
+    @Test func wordScanFindsEveryControlByte() {
+        for filler: UInt8 in [0x61, 0x20, 0x80, 0xFF] {
+            for lane in 0..<8 {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[lane] = UInt8(value)
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let expected = value < 0x20 || value == 0x7F
+                    guard RawHead.hasControlByte(word) == expected else {
+                        Issue.record("byte \(value) in lane \(lane) beside \(filler)")
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func longValuesAreJudgedByteForByte() throws {
+        let value = "Mon, 23 Nov 2026 10:00:00 GMT; and then some more text"
+        var lines: [RawHeaderLine] = []
+        let text = "HTTP/1.1 200 OK\r\nDate: \(value) \t \r\nContent-Length: 0\r\n\r\n"
+        let bytes = Array(text.utf8)
+        guard case .complete = bytes.withUnsafeBytes({ RawHead.parseResponse($0, lines: &lines) }) else {
+            Issue.record("not parsed")
+            return
+        }
+        #expect(String(decoding: bytes[lines[0].valueStart..<lines[0].valueEnd], as: UTF8.self) == value)
+        for bad in ["\u{0}", "\u{7F}", "\u{1}", "\n", "\r"] {
+            for position in [0, 7, 8, 9, 30, value.utf8.count] {
+                var broken = Array(value.utf8)
+                broken.insert(contentsOf: Array(bad.utf8), at: position)
+                let head = "HTTP/1.1 200 OK\r\nDate: \(String(decoding: broken, as: UTF8.self))\r\n\r\n"
+                guard case .unsupported = Self.response(head) else {
+                    Issue.record("\(bad.debugDescription) at \(position) was accepted")
+                    return
+                }
+            }
+        }
+        guard case .complete = Self.response("HTTP/1.1 200 OK\r\nX: a\tb\u{80}\u{FF}cdefghijklmnop\r\n\r\n") else {
+            Issue.record("HTAB and obs-text in a long value were refused")
+            return
+        }
+    }
+
     @Test func everyPrefixIsIncomplete() {
         let bytes = Array(Self.plain.utf8)
         for length in 0..<bytes.count {
@@ -157,10 +203,9 @@ struct RawHeadTests {
                 guard case .complete(let head) = RawHead.parseRequest(raw, lines: &lines, maxTargetBytes: 64) else {
                     throw CancellationError()
                 }
-                var out = ByteBuffer()
-                RawHeadWriter.upstreamRequest(
-                    head, lines: lines, from: raw, into: &out, clientAddress: "192.0.2.7", trustedPeer: trusted, scheme: "http",
-                    requestIDs: RequestIDGenerator())
+                let out = RawHeadWriter.upstreamRequest(
+                    head, lines: lines, from: raw, allocator: ByteBufferAllocator(), clientAddress: "192.0.2.7",
+                    trustedPeer: trusted, scheme: "http", requestIDs: RequestIDGenerator())
                 return String(buffer: out)
             }
         }
@@ -181,12 +226,45 @@ struct RawHeadTests {
         let bytes = Array(text.utf8)
         let written = try bytes.withUnsafeBytes { raw in
             guard case .complete(let head) = RawHead.parseResponse(raw, lines: &lines) else { throw CancellationError() }
-            var out = ByteBuffer()
-            RawHeadWriter.clientResponse(head, lines: lines, from: raw, into: &out, clientIsHTTP10: false, keepAlive: false, chunked: true)
+            let out = RawHeadWriter.clientResponse(
+                head, lines: lines, from: raw, allocator: ByteBufferAllocator(), clientIsHTTP10: false, keepAlive: false,
+                chunked: true)
             return String(buffer: out)
         }
         #expect(
             written
                 == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Kept: 1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+    }
+
+    /// The writer reserves room from an upper bound once (`HeadBytes`): heads made mostly of
+    /// what the proxy rewrites, and a small body sent with its head, must fit in it.
+    @Test func rewrittenHeadsFitTheirRoom() throws {
+        let forwarded = String(repeating: "1", count: 4000)
+        let request =
+            "GET / HTTP/1.1\r\nHost: \(String(repeating: "h", count: 200))\r\nX-Forwarded-For: \(forwarded)\r\n"
+            + "X-Forwarded-For: \(forwarded)\r\nX-Forwarded-Proto: \(forwarded)\r\nX-Forwarded-Host: \(forwarded)\r\n\r\n"
+        var lines: [RawHeaderLine] = []
+        let rewritten = try Array(request.utf8).withUnsafeBytes { raw in
+            guard case .complete(let head) = RawHead.parseRequest(raw, lines: &lines, maxTargetBytes: 64) else {
+                throw CancellationError()
+            }
+            return String(
+                buffer: RawHeadWriter.upstreamRequest(
+                    head, lines: lines, from: raw, allocator: ByteBufferAllocator(),
+                    clientAddress: "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", trustedPeer: true, scheme: "https",
+                    requestIDs: RequestIDGenerator()))
+        }
+        #expect(rewritten.contains("x-forwarded-for: \(forwarded), \(forwarded), 2001:db8:"))
+        #expect(rewritten.contains("\r\nx-forwarded-host: \(forwarded)\r\n"))
+
+        let response = "HTTP/1.0 204 X\r\nA: b\r\n\r\nhello, world"
+        let written = try Array(response.utf8).withUnsafeBytes { raw in
+            guard case .complete(let head) = RawHead.parseResponse(raw, lines: &lines) else { throw CancellationError() }
+            return String(
+                buffer: RawHeadWriter.clientResponse(
+                    head, lines: lines, from: raw, allocator: ByteBufferAllocator(), clientIsHTTP10: true, keepAlive: true,
+                    chunked: true, body: 5))
+        }
+        #expect(written == "HTTP/1.0 204 X\r\nA: b\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\nhello")
     }
 }

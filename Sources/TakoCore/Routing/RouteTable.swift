@@ -128,6 +128,23 @@ public struct RouteTable: Sendable {
         }
     }
 
+    /// The match of every request to `host`, whatever its path, or nil when the path can
+    /// change the answer (or no route covers the host).
+    ///
+    /// Non-nil only when the most specific host pattern covering `host` has one route and it
+    /// takes the whole host (`example.com`): such a route matches every path, so `match` would
+    /// answer the same for any. Most apps are routed this way, and the proxy remembers the
+    /// answer per connection instead of matching every request again.
+    public func matchAnyPath(host rawHost: String) -> Match? {
+        let index = self.index
+        return RoutePath.withCanonicalHost(rawHost) { host -> Match? in
+            guard let candidates = index.candidates(for: host, after: nil), candidates.routes.count == 1,
+                candidates.routes[0].pattern.path == .any
+            else { return nil }
+            return candidates.routes[0]
+        }
+    }
+
     // MARK: - Building
 
     private static func withoutRepeats(_ patterns: [RoutePattern]) -> [RoutePattern] {

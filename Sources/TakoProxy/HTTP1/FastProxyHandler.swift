@@ -32,6 +32,8 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     private let redirect: HTTPSRedirect?
     private let connectionGuard: ConnectionGuard
     private var context: ChannelHandlerContext?
+    /// The channel's, kept: reaching it through the channel costs a retain and a dynamic call.
+    private var allocator = ByteBufferAllocator()
     private var state = State.idle
     /// Client bytes not yet served: a partial head, or requests pipelined behind the current one.
     private var inbound: ByteBuffer?
@@ -46,6 +48,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     /// Client writes made since the last flush.
     private var needsFlush = false
 
+    private var routes = HostRouteCache()
     private var peer = ClientPeer()
     private var quiescing = false
     private var handingOff = false
@@ -62,6 +65,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         peer = ClientPeer(channel: context.channel, shared: shared)
     }
 
@@ -116,32 +120,55 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
     /// Routes a parsed request and sends it; false leaves it to the full pipeline.
     private func start(_ head: RawRequestHead, in buffer: ByteBuffer, context: ChannelHandlerContext) -> Bool {
         guard let peerAddress = peer.address else { return false }
-        let base = buffer.readerIndex
-        let target = buffer.getString(at: base + head.targetStart, length: head.targetEnd - head.targetStart)!
-        let host = buffer.getString(at: base + head.hostStart, length: head.hostEnd - head.hostStart)!
-        if target == "/_tako/status", let status = shared.statusHandler {
+        let routing = buffer.withUnsafeReadableBytes { route(head, in: $0) }
+        let backend: AppBackend
+        switch routing {
+        case .status:
             accept(head)
-            let (code, body) = status()
+            let (code, body) = shared.statusHandler!()
             respondLocally(ErrorPage(status: code), body: body, contentType: "application/json", context: context)
             return true
-        }
-        if scheme == "http", shared.challenges != nil, target.hasPrefix(HTTPSRedirect.challengePrefix) { return false }
-        if let redirect, redirect.location(host: host, target: target) != nil { return false }
-        guard let backend = shared.snapshots.snapshot.backend(host: host, path: target), let endpoint = backend.pick() else {
+        case .elsewhere:
             return false
+        case .backend(let routed):
+            backend = routed
         }
-        guard peer.takeSlot() else { return false }
+        guard let endpoint = backend.pick(), peer.takeSlot() else { return false }
         accept(head)
         upstream.begin(backend)
-        var out = context.channel.allocator.buffer(capacity: head.length + 256)
-        buffer.withUnsafeReadableBytes { bytes in
+        upstreamRequest = buffer.withUnsafeReadableBytes { bytes in
             RawHeadWriter.upstreamRequest(
-                head, lines: pool.headerLines, from: bytes, into: &out, clientAddress: peerAddress, trustedPeer: peer.isTrusted,
-                scheme: scheme, requestIDs: shared.requestIDs)
+                head, lines: pool.headerLines, from: bytes, allocator: allocator, clientAddress: peerAddress,
+                trustedPeer: peer.isTrusted, scheme: scheme, requestIDs: shared.requestIDs)
         }
-        upstreamRequest = out
         send(to: endpoint)
         return true
+    }
+
+    private enum Routing {
+        /// The status page, which the fast path answers itself.
+        case status
+        /// Not for the fast path: a challenge, a redirect, or no route (the full pipeline answers).
+        case elsewhere
+        case backend(AppBackend)
+    }
+
+    /// Where a parsed request goes, read from its bytes: the usual request makes no string.
+    private func route(_ head: RawRequestHead, in bytes: UnsafeRawBufferPointer) -> Routing {
+        let target = UnsafeRawBufferPointer(rebasing: bytes[head.targetStart..<head.targetEnd])
+        let host = UnsafeRawBufferPointer(rebasing: bytes[head.hostStart..<head.hostEnd])
+        if shared.statusHandler != nil, RawHead.equals(target, "/_tako/status") { return .status }
+        if scheme == "http", shared.challenges != nil, target.starts(with: HTTPSRedirect.challengePrefix.utf8) {
+            return .elsewhere
+        }
+        let targetString = { String(decoding: target, as: UTF8.self) }
+        if let redirect, redirect.location(host: String(decoding: host, as: UTF8.self), target: targetString()) != nil {
+            return .elsewhere
+        }
+        guard let backend = routes.backend(in: shared.snapshots.snapshot, host: host, target: targetString) else {
+            return .elsewhere
+        }
+        return .backend(backend)
     }
 
     /// The request in `inbound`'s head is the one now served.
@@ -199,21 +226,26 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     // MARK: Upstream → client
 
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer) {
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int) {
         guard let context else { return }
         responseStarted = true
         let hasBody = !(request.isHEAD || head.status == 204 || head.status == 304)
         // A body that ends with the connection (no length, or chunks an HTTP/1.0 client
         // cannot read) ends the client's connection too.
         if hasBody && (head.chunked ? request.isHTTP10 : head.contentLength == nil) { keepAlive = false }
-        var out = context.channel.allocator.buffer(capacity: head.length + 64)
-        bytes.withUnsafeReadableBytes { raw in
+        let out = bytes.withUnsafeReadableBytes { raw in
             RawHeadWriter.clientResponse(
-                head, lines: lines, from: raw, into: &out, clientIsHTTP10: request.isHTTP10, keepAlive: keepAlive,
-                chunked: head.chunked && !request.isHTTP10)
+                head, lines: lines, from: raw, allocator: allocator, clientIsHTTP10: request.isHTTP10, keepAlive: keepAlive,
+                chunked: head.chunked && !request.isHTTP10, body: body)
         }
-        context.write(wrapOutboundOut(out), promise: nil)
-        needsFlush = true
+        if !hasBody || head.contentLength == Int64(body) {
+            // The whole response: it leaves now, with one pass down the pipeline.
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            needsFlush = false
+        } else {
+            context.write(wrapOutboundOut(out), promise: nil)
+            needsFlush = true
+        }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {

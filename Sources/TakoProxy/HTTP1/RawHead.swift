@@ -198,6 +198,15 @@ enum RawHead {
     /// bytes are needed, `.some(nil)` when it is something else.
     private static func version(_ bytes: UnsafeRawBufferPointer, at index: Int, terminator: UInt8 = 0x0D) -> Bool?? {
         let length = terminator == 0x0D ? 10 : 9
+        // The whole version at hand (the usual case): one word compare for `HTTP/1.`.
+        if bytes.count - index >= length {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let minor = bytes[index + 7]
+            guard word & 0x00FF_FFFF_FFFF_FFFF == 0x002E_312F_5054_5448, minor == 0x30 || minor == 0x31,
+                bytes[index + 8] == terminator, terminator != 0x0D || bytes[index + 9] == 0x0A
+            else { return .some(nil) }
+            return .some(minor == 0x30)
+        }
         let available = min(bytes.count - index, length)
         let expected: StaticString = "HTTP/1.1\r\n"
         for offset in 0..<available {
@@ -246,16 +255,21 @@ enum RawHead {
         index += 1
         while index < count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
         let valueStart = index
-        var valueEnd = index
+        // Eight bytes at a time while none is a control byte or DEL (most values are plain
+        // text); the byte loop then judges the byte that stopped it (HTAB, CR, or invalid).
+        while index + 8 <= count, !hasControlByte(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+            index += 8
+        }
         while index < count {
             let byte = bytes[index]
             if byte == 0x0D { break }
             guard byte == 0x09 || (byte >= 0x20 && byte != 0x7F) else { return .some(nil) }
             index += 1
-            if byte != 0x20 && byte != 0x09 { valueEnd = index }
         }
         guard index + 1 < count else { return nil }
         guard bytes[index + 1] == 0x0A else { return .some(nil) }
+        var valueEnd = index
+        while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
         let role = HeaderRewriter.role(of: name)
         return .some(RawHeaderLine(start: start, next: index + 2, valueStart: valueStart, valueEnd: valueEnd, role: role))
     }
@@ -305,6 +319,18 @@ enum RawHead {
         guard bytes.count == text.utf8CodeUnitCount else { return false }
         for index in 0..<bytes.count where bytes[index] != text.utf8Start[index] { return false }
         return true
+    }
+
+    /// Whether any of a word's eight bytes is below 0x20 or is 0x7F (bytes from 0x80, obs-text,
+    /// are not). The two tests are the classic exact "has a byte less than" and "has a zero
+    /// byte" ones; which lane set its bit does not matter, only whether one did.
+    @inline(__always)
+    static func hasControlByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x20) & ~word & highs
+        let del = word ^ (ones &* 0x7F)
+        return (below | ((del &- ones) & ~del & highs)) != 0
     }
 
     /// tchar (RFC 9110 §5.6.2), as two 64-bit masks: constants, so the hot loop reads no

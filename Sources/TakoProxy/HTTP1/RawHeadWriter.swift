@@ -6,68 +6,86 @@ import NIOCore
 enum RawHeadWriter {
     /// The request head for the upstream: always HTTP/1.1 keep-alive.
     static func upstreamRequest(
-        _ head: RawRequestHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer,
+        _ head: RawRequestHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, allocator: ByteBufferAllocator,
         clientAddress: String, trustedPeer: Bool, scheme: String, requestIDs: RequestIDGenerator
-    ) {
-        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<head.targetEnd]))
-        out.writeStaticString(" HTTP/1.1\r\n")
-        copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
-            switch line.role {
-            case .hopByHop, .connection, .forwardedFor, .forwardedProto, .forwardedHost: false
-            default: true
-            }
-        }
-        out.writeStaticString("x-forwarded-for: ")
-        var forwardedProto: Range<Int>?
-        var forwardedHost: Range<Int>?
-        if trustedPeer && head.hasForwarded {
-            for line in lines {
+    ) -> ByteBuffer {
+        let keepsForwarded = trustedPeer && head.hasForwarded
+        // The request line and the kept lines are no longer than the client's head; a trusted
+        // peer's forwarded values, all together, are not either.
+        let maximumLength =
+            head.length * (keepsForwarded ? 2 : 1) + (head.hostEnd - head.hostStart) + clientAddress.utf8.count
+            + scheme.utf8.count + 128
+        var buffer = allocator.buffer(capacity: maximumLength)
+        buffer.writeHead(maximumLength: maximumLength) { out in
+            out.append(bytes, 0..<head.targetEnd)
+            out.append(" HTTP/1.1\r\n")
+            copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
                 switch line.role {
-                case .forwardedFor:
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[line.valueStart..<line.valueEnd]))
-                    out.writeStaticString(", ")
-                case .forwardedProto: forwardedProto = line.valueStart..<line.valueEnd
-                case .forwardedHost: forwardedHost = line.valueStart..<line.valueEnd
-                default: break
+                case .hopByHop, .connection, .forwardedFor, .forwardedProto, .forwardedHost: false
+                default: true
                 }
             }
+            out.append("x-forwarded-for: ")
+            var forwardedProto: Range<Int>?
+            var forwardedHost: Range<Int>?
+            if keepsForwarded {
+                for line in lines {
+                    switch line.role {
+                    case .forwardedFor:
+                        out.append(bytes, line.valueStart..<line.valueEnd)
+                        out.append(", ")
+                    case .forwardedProto: forwardedProto = line.valueStart..<line.valueEnd
+                    case .forwardedHost: forwardedHost = line.valueStart..<line.valueEnd
+                    default: break
+                    }
+                }
+            }
+            out.append(clientAddress)
+            out.append("\r\nx-forwarded-proto: ")
+            if let forwardedProto {
+                out.append(bytes, forwardedProto)
+            } else {
+                out.append(scheme)
+            }
+            out.append("\r\nx-forwarded-host: ")
+            out.append(bytes, forwardedHost ?? head.hostStart..<head.hostEnd)
+            if !head.hasRequestID {
+                out.append("\r\nx-request-id: ")
+                requestIDs.write(into: &out)
+            }
+            out.append("\r\n\r\n")
         }
-        out.writeString(clientAddress)
-        out.writeStaticString("\r\nx-forwarded-proto: ")
-        if let forwardedProto {
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[forwardedProto]))
-        } else {
-            out.writeString(scheme)
-        }
-        out.writeStaticString("\r\nx-forwarded-host: ")
-        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[forwardedHost ?? head.hostStart..<head.hostEnd]))
-        if !head.hasRequestID {
-            out.writeStaticString("\r\nx-request-id: ")
-            requestIDs.write(into: &out)
-        }
-        out.writeStaticString("\r\n\r\n")
+        return buffer
     }
 
     /// The response head for the client: its HTTP version, hop-by-hop headers gone,
-    /// `Connection` saying what happens to the connection.
+    /// `Connection` saying what happens to the connection; then the first `body` bytes that
+    /// follow the head in `bytes` (a small body is one write with its head, not two).
     static func clientResponse(
-        _ head: RawResponseHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer,
-        clientIsHTTP10: Bool, keepAlive: Bool, chunked: Bool
-    ) {
-        out.writeStaticString(clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        let statusLineEnd = lines.first?.start ?? head.length - 2
-        out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[head.statusStart..<statusLineEnd]))
-        let named = head.connectionNamesHeaders ? connectionTokens(lines, from: bytes) : []
-        copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
-            reachesClient(line, named: named, in: bytes)
+        _ head: RawResponseHead, lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, allocator: ByteBufferAllocator,
+        clientIsHTTP10: Bool, keepAlive: Bool, chunked: Bool, body: Int = 0
+    ) -> ByteBuffer {
+        // The status line keeps its length; kept lines are no longer than the upstream's.
+        let maximumLength = head.length + 64 + body
+        var buffer = allocator.buffer(capacity: maximumLength)
+        buffer.writeHead(maximumLength: maximumLength) { out in
+            out.append(clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            let statusLineEnd = lines.first?.start ?? head.length - 2
+            out.append(bytes, head.statusStart..<statusLineEnd)
+            let named = head.connectionNamesHeaders ? connectionTokens(lines, from: bytes) : []
+            copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
+                reachesClient(line, named: named, in: bytes)
+            }
+            if chunked { out.append("transfer-encoding: chunked\r\n") }
+            if !keepAlive {
+                out.append("connection: close\r\n")
+            } else if clientIsHTTP10 {
+                out.append("connection: keep-alive\r\n")
+            }
+            out.append("\r\n")
+            out.append(bytes, head.length..<head.length + body)
         }
-        if chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
-        if !keepAlive {
-            out.writeStaticString("connection: close\r\n")
-        } else if clientIsHTTP10 {
-            out.writeStaticString("connection: keep-alive\r\n")
-        }
-        out.writeStaticString("\r\n")
+        return buffer
     }
 
     /// Whether a response header line reaches the client: not hop-by-hop, not named by
@@ -82,15 +100,15 @@ enum RawHeadWriter {
 
     /// Copies the lines `keep` accepts, in runs: a head whose lines are all kept is one copy.
     private static func copyLines(
-        _ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, headEnd: Int, into out: inout ByteBuffer,
+        _ lines: [RawHeaderLine], from bytes: UnsafeRawBufferPointer, headEnd: Int, into out: inout HeadBytes,
         keep: (RawHeaderLine) -> Bool
     ) {
         var runStart = lines.first?.start ?? headEnd
         for line in lines where !keep(line) {
-            if line.start > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<line.start])) }
+            if line.start > runStart { out.append(bytes, runStart..<line.start) }
             runStart = line.next
         }
-        if headEnd > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<headEnd])) }
+        if headEnd > runStart { out.append(bytes, runStart..<headEnd) }
     }
 
     /// The header names a response's `Connection` lines list.

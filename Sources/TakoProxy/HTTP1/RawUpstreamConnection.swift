@@ -2,8 +2,9 @@ import NIOCore
 
 /// Receives what a `RawUpstreamConnection` delivers while it serves a request.
 protocol RawUpstreamDelegate: AnyObject {
-    /// The response head, parsed in place: `bytes` starts with it.
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer)
+    /// The response head, parsed in place: `bytes` starts with it. The `body` bytes after it
+    /// are the start of the body, the delegate's to pass on (with the head, when it can).
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int)
     /// Body bytes to pass on as they are (chunks included, unless `begin` asked for data only).
     func upstreamBody(_ buffer: ByteBuffer)
     func upstreamEnd()
@@ -26,6 +27,9 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
 
     /// An upstream head larger than this is not an answer the proxy forwards (502).
     static let maxHeadBytes = 64 * 1024
+    /// Body bytes that arrived with the head, up to this many, go to the client with it: a
+    /// copy this size costs less than a second write through the pipeline.
+    static let bodyWithHeadBytes = 4 * 1024
 
     private enum Phase {
         case idle
@@ -41,7 +45,9 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
 
     let address: SocketAddress
     private weak var pool: UpstreamPool?
-    private weak var delegate: (any RawUpstreamDelegate)?
+    /// Strong, and cleared when the exchange ends (`release`, `fail`, `finish`): a weak
+    /// reference would give every delegate a side table, and every retain of it the slow path.
+    private var delegate: (any RawUpstreamDelegate)?
     private var context: ChannelHandlerContext?
     private(set) var isReusable = true
     private var phase = Phase.idle
@@ -138,6 +144,8 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
     private func finish() {
         phase = .idle
         if let delegate {
+            // The delegate releases this connection from here; it is not reached again.
+            self.delegate = nil
             delegate.upstreamEnd()
         } else {
             isReusable = false
@@ -186,7 +194,7 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
                 }
                 headDeadline = .distantFuture
                 if !head.keepAlive { isReusable = false }
-                let framing: Framing?
+                var framing: Framing?
                 if requestIsHEAD || head.status == 204 || head.status == 304 {
                     framing = nil
                 } else if head.chunked {
@@ -198,8 +206,17 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
                     isReusable = false
                     framing = .untilClose
                 }
-                delegate?.upstreamHead(head, lines: lines, bytes: buffer)
-                buffer.moveReaderIndex(forwardBy: head.length)
+                // A small body that arrived whole, or its start, leaves with the head.
+                var body = 0
+                if case .length(let length) = framing {
+                    let arrived = min(Int64(buffer.readableBytes - head.length), length)
+                    if arrived <= Self.bodyWithHeadBytes {
+                        body = Int(arrived)
+                        framing = arrived == length ? nil : .length(length - arrived)
+                    }
+                }
+                delegate?.upstreamHead(head, lines: lines, bytes: buffer, body: body)
+                buffer.moveReaderIndex(forwardBy: head.length + body)
                 guard let framing else {
                     if buffer.readableBytes > 0 { isReusable = false }
                     return finish()

@@ -95,7 +95,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
 
     // MARK: Upstream → client
 
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer) {
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int) {
         responseStarted = true
         // The header block straight from the upstream's bytes, as HPACK literals.
         var block = owner.allocator.buffer(capacity: bytes.readableBytes + 16)
@@ -113,6 +113,8 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
         let noBody = isHEAD || head.status == 204 || head.status == 304 || head.contentLength == 0
         if noBody { ended = true }
         owner.sendHeaders(id, block: block, endStream: noBody)
+        // DATA frames are the connection's own to build: the body's start goes as a body.
+        if body > 0 { upstreamBody(bytes.getSlice(at: bytes.readerIndex + head.length, length: body)!) }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {

@@ -74,6 +74,18 @@ class Handler(BaseHTTPRequestHandler):
         SEEN.append(f"{self.command} {self.path}")
         if self.path == "/ws":
             return self.echo_tunnel()
+        if self.path.startswith("/together/"):
+            # The head and the first `first` body bytes in one write, the rest a moment later:
+            # the proxy sends a small body that came with its head along with it.
+            _, _, size, first = self.path.split("/")
+            body = bytes(b"0123456789"[i % 10] for i in range(int(size)))
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body)
+            self.wfile.write(head + body[: int(first)])
+            self.wfile.flush()
+            if int(first) < len(body):
+                time.sleep(0.05)
+                self.wfile.write(body[int(first):])
+            return
         if self.path == "/bad-framing":
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello, smuggled")
             self.wfile.flush()
