@@ -25,6 +25,23 @@ import Testing
         try RouteTable(routes.mapValues { try $0.map(RoutePattern.init) })
     }
 
+    /// The proxy remembers a host's answer for every path only when the path cannot change it.
+    @Test(arguments: [
+        ("one.test", "multi"), ("ONE.test:8080", "multi"), ("x.b.example.com", "wild-b"), ("127.0.0.1:80", "ip"),
+        ("example.com", nil), ("two.test", nil), ("a.example.com", nil), ("api.example.com", nil), ("nowhere.test", nil),
+    ] as [(String, String?)])
+    func matchAnyPathOnlyWhenThePathCannotMatter(host: String, app: String?) throws {
+        let table = try Self.table()
+        let match = table.matchAnyPath(host: host)
+        #expect(match?.app == app)
+        // Whatever it answers, it is what `match` answers for any path.
+        if let match {
+            for path in ["/", "/api/v1/status", "/admin/x", "/app/y", "/v1/z"] {
+                #expect(table.match(host: host, path: path) == match)
+            }
+        }
+    }
+
     @Test(arguments: [
         // Exact host; longer prefix beats shorter; exact path beats prefix.
         ("example.com", "/", "exact-host"),
