@@ -47,13 +47,16 @@ struct HeadBytes: ~Copyable {
     }
 }
 
-extension ByteBuffer {
-    /// Writes a head of at most `maximumLength` bytes with one capacity check.
-    mutating func writeHead(maximumLength: Int, _ body: (inout HeadBytes) -> Void) {
-        writeWithUnsafeMutableBytes(minimumWritableBytes: maximumLength) { room in
+extension ByteBufferAllocator {
+    /// A buffer holding a head of at most `maximumLength` bytes, written by `body` with one
+    /// capacity check: the room reserved is the buffer's capacity, so nothing reallocates.
+    func head(maximumLength: Int, _ body: (inout HeadBytes) -> Void) -> ByteBuffer {
+        var buffer = self.buffer(capacity: maximumLength)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumLength) { room in
             var head = HeadBytes(room)
             body(&head)
             return head.count
         }
+        return buffer
     }
 }

@@ -15,8 +15,7 @@ enum RawHeadWriter {
         let maximumLength =
             head.length * (keepsForwarded ? 2 : 1) + (head.hostEnd - head.hostStart) + clientAddress.utf8.count
             + scheme.utf8.count + 128
-        var buffer = allocator.buffer(capacity: maximumLength)
-        buffer.writeHead(maximumLength: maximumLength) { out in
+        return allocator.head(maximumLength: maximumLength) { out in
             out.append(bytes, 0..<head.targetEnd)
             out.append(" HTTP/1.1\r\n")
             copyLines(lines, from: bytes, headEnd: head.length - 2, into: &out) { line in
@@ -55,7 +54,6 @@ enum RawHeadWriter {
             }
             out.append("\r\n\r\n")
         }
-        return buffer
     }
 
     /// The response head for the client: its HTTP version, hop-by-hop headers gone,
@@ -67,8 +65,7 @@ enum RawHeadWriter {
     ) -> ByteBuffer {
         // The status line keeps its length; kept lines are no longer than the upstream's.
         let maximumLength = head.length + 64 + body
-        var buffer = allocator.buffer(capacity: maximumLength)
-        buffer.writeHead(maximumLength: maximumLength) { out in
+        return allocator.head(maximumLength: maximumLength) { out in
             out.append(clientIsHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
             let statusLineEnd = lines.first?.start ?? head.length - 2
             out.append(bytes, head.statusStart..<statusLineEnd)
@@ -85,7 +82,6 @@ enum RawHeadWriter {
             out.append("\r\n")
             out.append(bytes, head.length..<head.length + body)
         }
-        return buffer
     }
 
     /// Whether a response header line reaches the client: not hop-by-hop, not named by
