@@ -83,11 +83,13 @@ final class UpstreamPool: @unchecked Sendable {
         }
     }
 
-    private func open<Connection: ChannelHandler>(
+    private func open<Connection: ChannelHandler & SendableMetatype>(
         _ address: SocketAddress, handlers: @escaping (any Channel, UpstreamPool) throws -> Connection
     ) -> EventLoopFuture<Connection> {
         eventLoop.assertInEventLoop()
-        let pool = self
+        // The bootstrap runs its initializer on this same loop: the pool and the closure
+        // never leave it, which the loop-bound boxes say to the compiler.
+        let made = NIOLoopBound((handlers, self), eventLoop: eventLoop)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -98,7 +100,7 @@ final class UpstreamPool: @unchecked Sendable {
             // 16 KiB responses, against 32 KiB now).
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { _ = try handlers(channel, pool) }
+                channel.eventLoop.makeCompletedFuture { _ = try made.value.0(channel, made.value.1) }
             }
             .connect(to: address)
             .flatMapThrowing { channel in

@@ -226,7 +226,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
 
     // MARK: Upstream → client
 
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int) {
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int, complete: Bool) {
         guard let context else { return }
         responseStarted = true
         let hasBody = !(request.isHEAD || head.status == 204 || head.status == 304)
@@ -238,7 +238,7 @@ final class FastProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Raw
                 head, lines: lines, from: raw, allocator: allocator, clientIsHTTP10: request.isHTTP10, keepAlive: keepAlive,
                 chunked: head.chunked && !request.isHTTP10, body: body)
         }
-        if !hasBody || head.contentLength == Int64(body) {
+        if complete {
             // The whole response: it leaves now, with one pass down the pipeline.
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
             needsFlush = false

@@ -4,7 +4,10 @@ import NIOCore
 protocol RawUpstreamDelegate: AnyObject {
     /// The response head, parsed in place: `bytes` starts with it. The `body` bytes after it
     /// are the start of the body, the delegate's to pass on (with the head, when it can).
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int)
+    /// `complete` says they are the whole body (none, for a HEAD, 204, 304 or zero length):
+    /// only `upstreamEnd` follows. The connection's framing decides it, so no delegate
+    /// works it out again from the head.
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int, complete: Bool)
     /// Body bytes to pass on as they are (chunks included, unless `begin` asked for data only).
     func upstreamBody(_ buffer: ByteBuffer)
     func upstreamEnd()
@@ -215,7 +218,7 @@ final class RawUpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler
                         framing = arrived == length ? nil : .length(length - arrived)
                     }
                 }
-                delegate?.upstreamHead(head, lines: lines, bytes: buffer, body: body)
+                delegate?.upstreamHead(head, lines: lines, bytes: buffer, body: body, complete: framing == nil)
                 buffer.moveReaderIndex(forwardBy: head.length + body)
                 guard let framing else {
                     if buffer.readableBytes > 0 { isReusable = false }

@@ -95,7 +95,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
 
     // MARK: Upstream → client
 
-    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int) {
+    func upstreamHead(_ head: RawResponseHead, lines: [RawHeaderLine], bytes: ByteBuffer, body: Int, complete: Bool) {
         responseStarted = true
         // The header block straight from the upstream's bytes, as HPACK literals.
         var block = owner.allocator.buffer(capacity: bytes.readableBytes + 16)
@@ -110,7 +110,7 @@ final class HTTP2ProxyStream: RawUpstreamDelegate, RawUpstreamSender {
                     value: UnsafeRawBufferPointer(rebasing: raw[line.valueStart..<line.valueEnd]), into: &block)
             }
         }
-        let noBody = isHEAD || head.status == 204 || head.status == 304 || head.contentLength == 0
+        let noBody = complete && body == 0
         if noBody { ended = true }
         owner.sendHeaders(id, block: block, endStream: noBody)
         // DATA frames are the connection's own to build: the body's start goes as a body.
