@@ -87,9 +87,9 @@ final class UpstreamPool: @unchecked Sendable {
         _ address: SocketAddress, handlers: @escaping (any Channel, UpstreamPool) throws -> Connection
     ) -> EventLoopFuture<Connection> {
         eventLoop.assertInEventLoop()
-        // The bootstrap runs its initializer on this same loop: the pool and the closure
-        // never leave it, which the loop-bound boxes say to the compiler.
-        let made = NIOLoopBound((handlers, self), eventLoop: eventLoop)
+        let pool = self
+        // The bootstrap runs its initializer on this same loop: the closure never leaves it.
+        let handlers = NIOLoopBound(handlers, eventLoop: eventLoop)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -100,7 +100,7 @@ final class UpstreamPool: @unchecked Sendable {
             // 16 KiB responses, against 32 KiB now).
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { _ = try made.value.0(channel, made.value.1) }
+                channel.eventLoop.makeCompletedFuture { _ = try handlers.value(channel, pool) }
             }
             .connect(to: address)
             .flatMapThrowing { channel in
